@@ -1,0 +1,43 @@
+# Two commands are all a newcomer needs:  make demo  and  make test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# cpu (default): small CPU-only PyTorch; cuda: PyPI's CUDA build; skip: keep your own.
+TORCH  ?= cpu
+OUT    ?= out
+PYTEST_ARGS ?=
+
+.PHONY: demo test install dev bench clean
+
+demo: $(VENV)/.installed
+	$(BIN)/iceberg run --input sample_data/helpdesk_tickets.csv --out $(OUT)
+	@echo
+	$(BIN)/iceberg show --out $(OUT) --top 5
+
+test: $(VENV)/.dev
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/banking77.py
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.torch: scripts/install-torch.sh | $(BIN)/python
+	scripts/install-torch.sh $(BIN)/python $(TORCH)
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.torch
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
