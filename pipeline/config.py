@@ -1,0 +1,181 @@
+"""Settings: defaults, overridden by a TOML file, then ICEBERG_* variables, then --set.
+
+Every setting lives in one dataclass below, grouped by section; the README's
+configuration reference lists them all (a test checks that it does). Precedence, lowest
+first: the defaults here, ``iceberg.toml``, environment variables named
+``ICEBERG_<SECTION>__<KEY>`` (e.g. ``ICEBERG_CLUSTER__MIN_CLUSTER_SIZE=20``), and
+``--set section.key=value`` on the command line. Values given as text are read as TOML
+values (``20``, ``true``, ``["a", "b"]``) and fall back to a plain string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class ConfigError(ValueError):
+    """A setting is unknown or has a value of the wrong kind."""
+
+
+@dataclass
+class InputConfig:
+    format: str = "auto"          # auto | csv | jsonl | parquet
+    encoding: str = "auto"        # auto-detected (BOM, charset-normalizer) or e.g. "cp1252"
+    delimiter: str = "auto"       # auto-sniffed CSV dialect, or e.g. ";"
+
+
+@dataclass
+class ColumnsConfig:
+    """Which input columns play which role; empty means detect from conventional names."""
+
+    id: str = ""
+    created_at: str = ""
+    subject: str = ""
+    body: list[str] = field(default_factory=list)
+    customer: str = ""
+    agent: str = ""
+    dimensions: list[str] = field(default_factory=list)   # empty: auto-detect
+    exclude: list[str] = field(default_factory=list)       # never used as dimensions
+    max_dimension_values: int = 50     # auto-detected dimensions have at most this many values
+
+
+@dataclass
+class CleanConfig:
+    strip_quoted_replies: bool = True
+    strip_signatures: bool = True
+    neutralise_masks: bool = True      # CFPB-style XXXX, XX/XX/XXXX, {$12.00}
+    min_chars: int = 3                 # shorter cleaned text is quarantined as "empty text"
+
+
+@dataclass
+class RedactConfig:
+    enabled: bool = True
+    kinds: list[str] = field(default_factory=lambda: [
+        "email", "url", "iban", "card", "ip", "phone"])
+
+
+@dataclass
+class EmbeddingConfig:
+    model: str = "all-MiniLM-L6-v2"    # a sentence-transformers name or a local folder
+    backend: str = "onnx-int8"         # onnx-int8 | onnx | torch (torch for GPUs)
+    device: str = "cpu"                # cpu | cuda | mps (cuda and mps need backend "torch")
+    batch_size: int = 64
+    threads: int = 0                   # torch CPU threads; 0 = number of cores
+    long_text: str = "chunk"           # chunk (embed windows, mean-pool) | truncate
+    max_chunks: int = 8                # at most this many windows per ticket
+    model_cache: str = ""              # where ONNX exports are kept; "" = ~/.cache/iceberg/models
+
+
+@dataclass
+class ClusterConfig:
+    min_cluster_size: int = 15
+    min_samples: int = 5
+    reduce_dim: int = 30               # PCA components before HDBSCAN; 0 = none
+    merge_threshold: float = 0.80      # merge clusters whose centroids are this similar (cosine)
+    assign_threshold: float = 0.55     # an outlier joins its nearest iceberg at this cosine or more
+    sample_size: int = 30_000          # fit on at most this many tickets, assign the rest
+    random_state: int = 0
+
+
+@dataclass
+class ProfileConfig:
+    period: str = "W"                  # timeline bucket: D | W | M
+    fdr_alpha: float = 0.05            # q-value threshold for an attribute to count as evidence
+    n_keywords: int = 8
+    n_representatives: int = 5
+
+
+@dataclass
+class Config:
+    input: InputConfig = field(default_factory=InputConfig)
+    columns: ColumnsConfig = field(default_factory=ColumnsConfig)
+    clean: CleanConfig = field(default_factory=CleanConfig)
+    redact: RedactConfig = field(default_factory=RedactConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    profile: ProfileConfig = field(default_factory=ProfileConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+ENV_PREFIX = "ICEBERG_"
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Resolve the settings: defaults < TOML file < ICEBERG_* environment < overrides."""
+    config = Config()
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} not found; pass an existing TOML file to --config")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: top-level key {section!r} must be a [section]")
+            for key, value in values.items():
+                _set(config, f"{section}.{key}", value)
+    environ = os.environ if environ is None else environ
+    for name, text in sorted(environ.items()):
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            section, key = name[len(ENV_PREFIX):].lower().split("__", 1)
+            _set(config, f"{section}.{key}", parse_value(text))
+    for dotted, value in (overrides or {}).items():
+        _set(config, dotted, parse_value(value) if isinstance(value, str) else value)
+    return config
+
+
+def parse_value(text: str) -> Any:
+    """Read ``text`` as a TOML value (number, bool, list…), else keep it as a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, str]:
+    """``["cluster.min_cluster_size=20"]`` -> ``{"cluster.min_cluster_size": "20"}``."""
+    result = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise ConfigError(f"--set expects section.key=value, got {item!r} "
+                              "(e.g. --set cluster.min_cluster_size=20)")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def _set(config: Config, dotted: str, value: Any) -> None:
+    section_name, _, key = dotted.partition(".")
+    section = getattr(config, section_name, None)
+    if section is None or not dataclasses.is_dataclass(section):
+        known = ", ".join(f.name for f in dataclasses.fields(config))
+        raise ConfigError(f"unknown config section {section_name!r} in {dotted!r}; known sections: {known}")
+    fields = {f.name: f for f in dataclasses.fields(section)}
+    if key not in fields:
+        raise ConfigError(f"unknown setting {dotted!r}; [{section_name}] has: {', '.join(fields)}")
+    current = getattr(section, key)
+    setattr(section, key, _coerce(dotted, current, value))
+
+
+def _coerce(dotted: str, current: Any, value: Any) -> Any:
+    expected = type(current)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is list and isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"setting {dotted!r} must be {expected.__name__}, got {value!r}")
+    return value

@@ -1,0 +1,200 @@
+"""The output contract (v1): one schema per table, checked at stage boundaries.
+
+Every table a run writes is described once here, as a pyarrow schema. Stages refer to
+columns through the ``*Cols`` namespaces instead of scattering string literals, and
+``TableSchema.to_arrow`` both validates a DataFrame and fixes its types before it is
+written. Readers refuse a ``schema_version`` they do not know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+class SchemaError(ValueError):
+    """A table does not match its schema (missing column, wrong type)."""
+
+
+class TicketCols:
+    ticket_id = "ticket_id"
+    created_at = "created_at"
+    iceberg_id = "iceberg_id"
+    membership = "membership"
+    text = "text"
+    customer_id = "customer_id"
+    agent_id = "agent_id"
+    # Not in the contract's required list, but always written: where the row came from.
+    source_row = "source_row"
+    subject = "subject"
+
+
+class IcebergCols:
+    iceberg_id = "iceberg_id"
+    rank = "rank"
+    score = "score"
+    label = "label"
+    keywords = "keywords"
+    size = "size"
+    n_customers = "n_customers"
+    n_agents = "n_agents"
+    max_tickets_per_agent = "max_tickets_per_agent"
+    first_seen = "first_seen"
+    last_seen = "last_seen"
+    onset = "onset"
+    trend = "trend"
+    representative_ticket_ids = "representative_ticket_ids"
+
+
+class AttributeCols:
+    iceberg_id = "iceberg_id"
+    dimension = "dimension"
+    value = "value"
+    count = "count"
+    share = "share"
+    baseline_count = "baseline_count"
+    baseline_share = "baseline_share"
+    lift = "lift"
+    p_value = "p_value"
+    q_value = "q_value"
+
+
+class TimelineCols:
+    iceberg_id = "iceberg_id"
+    period_start = "period_start"
+    count = "count"
+
+
+class LineageCols:
+    iceberg_id = "iceberg_id"
+    run_id = "run_id"
+    event = "event"
+    related_ids = "related_ids"
+
+
+class QuarantineCols:
+    reason = "reason"
+    source = "source"
+    source_row = "source_row"
+
+
+LINEAGE_EVENTS = ("born", "continued", "merged", "split", "faded", "reborn")
+TRENDS = ("new", "growing", "stable", "fading")
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A table of the contract: its required fields, and whether other columns may follow."""
+
+    name: str
+    fields: tuple[pa.Field, ...]
+    open_ended: bool = False
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def validate(self, df: pd.DataFrame) -> pd.DataFrame:
+        missing = [c for c in self.columns if c not in df.columns]
+        if missing:
+            raise SchemaError(f"{self.name}: missing required column(s) {missing}")
+        extra = [c for c in df.columns if c not in self.columns]
+        if extra and not self.open_ended:
+            raise SchemaError(f"{self.name}: unexpected column(s) {extra}")
+        return df
+
+    def arrow_schema(self, df: pd.DataFrame) -> pa.Schema:
+        """Required fields with their contract types, then any extra columns as inferred."""
+        self.validate(df)
+        fields = list(self.fields)
+        for column in df.columns:
+            if column not in self.columns:
+                inferred = pa.Schema.from_pandas(df[[column]], preserve_index=False).field(column)
+                if pa.types.is_null(inferred.type):
+                    inferred = inferred.with_type(pa.string())
+                fields.append(inferred)
+        return pa.schema(fields, metadata={"iceberg.table": self.name,
+                                           "iceberg.schema_version": str(SCHEMA_VERSION)})
+
+    def to_arrow(self, df: pd.DataFrame) -> pa.Table:
+        schema = self.arrow_schema(df)
+        try:
+            return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise SchemaError(f"{self.name}: {exc}") from exc
+
+    def empty(self) -> pd.DataFrame:
+        return pa.schema(self.fields).empty_table().to_pandas()
+
+
+_str = pa.string()
+_list_str = pa.list_(pa.string())
+
+TICKETS = TableSchema("tickets", (
+    pa.field(TicketCols.ticket_id, _str, nullable=False),
+    pa.field(TicketCols.created_at, UTC_TIMESTAMP),
+    pa.field(TicketCols.iceberg_id, _str),
+    pa.field(TicketCols.membership, pa.float64()),
+    pa.field(TicketCols.text, _str),
+    pa.field(TicketCols.source_row, pa.int64()),
+), open_ended=True)
+
+ICEBERGS = TableSchema("icebergs", (
+    pa.field(IcebergCols.iceberg_id, _str, nullable=False),
+    pa.field(IcebergCols.rank, pa.int64()),
+    pa.field(IcebergCols.score, pa.float64()),
+    pa.field(IcebergCols.label, _str),
+    pa.field(IcebergCols.keywords, _list_str),
+    pa.field(IcebergCols.size, pa.int64()),
+    pa.field(IcebergCols.n_customers, pa.int64()),
+    pa.field(IcebergCols.n_agents, pa.int64()),
+    pa.field(IcebergCols.max_tickets_per_agent, pa.int64()),
+    pa.field(IcebergCols.first_seen, UTC_TIMESTAMP),
+    pa.field(IcebergCols.last_seen, UTC_TIMESTAMP),
+    pa.field(IcebergCols.onset, pa.date32()),
+    pa.field(IcebergCols.trend, _str),
+    pa.field(IcebergCols.representative_ticket_ids, _list_str),
+), open_ended=True)
+
+ATTRIBUTES = TableSchema("attributes", (
+    pa.field(AttributeCols.iceberg_id, _str, nullable=False),
+    pa.field(AttributeCols.dimension, _str),
+    pa.field(AttributeCols.value, _str),
+    pa.field(AttributeCols.count, pa.int64()),
+    pa.field(AttributeCols.share, pa.float64()),
+    pa.field(AttributeCols.baseline_share, pa.float64()),
+    pa.field(AttributeCols.lift, pa.float64()),
+    pa.field(AttributeCols.p_value, pa.float64()),
+    pa.field(AttributeCols.q_value, pa.float64()),
+), open_ended=True)
+
+TIMELINE = TableSchema("timeline", (
+    pa.field(TimelineCols.iceberg_id, _str, nullable=False),
+    pa.field(TimelineCols.period_start, pa.date32()),
+    pa.field(TimelineCols.count, pa.int64()),
+), open_ended=True)
+
+LINEAGE = TableSchema("lineage", (
+    pa.field(LineageCols.iceberg_id, _str, nullable=False),
+    pa.field(LineageCols.run_id, _str),
+    pa.field(LineageCols.event, _str),
+    pa.field(LineageCols.related_ids, _list_str),
+), open_ended=True)
+
+# The raw fields of a rejected row vary with the input, so they follow as extra columns.
+QUARANTINE = TableSchema("quarantine", (
+    pa.field(QuarantineCols.reason, _str, nullable=False),
+    pa.field(QuarantineCols.source, _str),
+    pa.field(QuarantineCols.source_row, pa.int64()),
+), open_ended=True)
+
+TABLES: dict[str, TableSchema] = {
+    t.name: t for t in (TICKETS, ICEBERGS, ATTRIBUTES, TIMELINE, LINEAGE, QUARANTINE)
+}
