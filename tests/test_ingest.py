@@ -1,0 +1,329 @@
+import csv
+import gzip
+import hashlib
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from pipeline.config import Config, load_config
+from pipeline.ingest import InputError, read_tickets
+from pipeline.schemas import QUARANTINE, TICKETS, QuarantineCols, TicketCols
+
+HEADER = ["ticket_id", "created_at", "subject", "body", "product", "region", "customer_id", "agent_id"]
+ROWS = [
+    ["T1", "2024-01-05T10:00:00Z", "Login fails", "I cannot log in;\nit says, \"error 403\" | again",
+     "App", "EU", "c1", "a1"],
+    ["T2", "2024-01-06", "Export broken", "CSV export times out", "Web", "EU", "c2", "a1"],
+    ["T3", "2024-01-07 09:30:00+02:00", "Login fails", "Password reset mail never arrives",
+     "App", "US", "c3", "a2"],
+    ["T4", "2024-01-08", "Crash", "App crashes at start", "App", "US", "c1", "a2"],
+    ["T5", "2024-01-09", "Sync", "Sync stops at 99%", "Web", "EU", "c4", "a1"],
+    ["T6", "2024-01-10", "Billing", "Charged twice", "App", "US", "c5", "a3"],
+]
+
+
+def csv_text(rows=ROWS, header=HEADER, delimiter=","):
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def assert_accounted(result):
+    assert result.rows_read == len(result.tickets) + len(result.quarantine)
+    assert result.source["rows"] == result.rows_read
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_reads_each_csv_dialect_with_quoted_multiline_fields(tmp_path, delimiter):
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(delimiter=delimiter)), Config())
+    tickets = result.tickets
+    assert tickets[TicketCols.ticket_id].tolist() == [r[0] for r in ROWS]
+    assert tickets[TicketCols.text][0] == "Login fails\n\nI cannot log in;\nit says, \"error 403\" | again"
+    assert tickets["product"].tolist() == [r[4] for r in ROWS]
+    assert result.quarantine.empty
+    assert_accounted(result)
+
+
+def test_zero_config_maps_conventional_names_and_types(tmp_path):
+    result = read_tickets(write(tmp_path, "t.csv", csv_text()), Config())
+    assert result.roles == {"id": "ticket_id", "created_at": "created_at", "subject": "subject",
+                            "body": ["body"], "customer": "customer_id", "agent": "agent_id"}
+    tickets = result.tickets
+    assert str(tickets[TicketCols.created_at].dtype) == "datetime64[us, UTC]"
+    assert tickets[TicketCols.created_at][2] == pd.Timestamp("2024-01-07 07:30", tz="UTC")
+    assert tickets[TicketCols.source_row].tolist() == [1, 2, 3, 4, 5, 6]
+    assert tickets[TicketCols.customer_id][0] == "c1" and tickets[TicketCols.agent_id][0] == "a1"
+    assert "body" not in tickets.columns   # consumed into text
+    TICKETS.validate(tickets.assign(**{TicketCols.iceberg_id: None, TicketCols.membership: 0.0}))
+
+
+def test_detects_names_ignoring_case_and_separators(tmp_path):
+    header = ["Complaint ID", "Date Received", "Title", "Consumer-Complaint-Narrative",
+              "Requester_ID", "Assignee"]
+    rows = [["1", "2019-09-24", "Fees", "I was charged a fee", "r1", "x"],
+            ["2", "2019-09-25", "Fees", "Another fee", "r2", "y"]]
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(rows, header)), Config())
+    assert result.roles == {"id": "Complaint ID", "created_at": "Date Received", "subject": "Title",
+                            "body": ["Consumer-Complaint-Narrative"], "customer": "Requester_ID",
+                            "agent": "Assignee"}
+    assert result.tickets[TicketCols.text].tolist() == ["Fees\n\nI was charged a fee", "Fees\n\nAnother fee"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_detects_the_encoding(tmp_path, encoding):
+    rows = [["1", "2024-01-05", "Facture erronée", "Le café coûte 10 €, pas 12 €", "App", "EU", "c1", "a1"],
+            ["2", "2024-01-06", "Réponse", "Très bien, merci à vous", "Web", "EU", "c2", "a1"]]
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(rows), encoding), Config())
+    assert result.tickets[TicketCols.subject].tolist() == ["Facture erronée", "Réponse"]
+    assert result.tickets[TicketCols.text][0].endswith("Le café coûte 10 €, pas 12 €")
+    assert list(result.tickets.columns)[0] == TicketCols.ticket_id   # no BOM left in a name
+
+
+def test_configured_encoding_and_delimiter_override_detection(tmp_path):
+    path = write(tmp_path, "t.csv", csv_text(delimiter=";"), "latin-1")
+    config = Config()
+    config.input.encoding, config.input.delimiter = "latin-1", ";"
+    assert len(read_tickets(path, config).tickets) == len(ROWS)
+    config.input.delimiter = "||"
+    with pytest.raises(InputError, match="delimiter must be one character"):
+        read_tickets(path, config)
+    config.input.delimiter, config.input.encoding = ";", "no-such-codec"
+    with pytest.raises(InputError, match="no-such-codec.*set \\[input\\] encoding"):
+        read_tickets(path, config)
+
+
+def test_reads_gzip_compressed_csv_and_hashes_the_file(tmp_path):
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(gzip.compress(csv_text().encode()))
+    result = read_tickets(path, Config())
+    assert len(result.tickets) == len(ROWS)
+    assert result.source == {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                             "rows": len(ROWS)}
+
+
+def test_jsonl_quarantines_a_bad_line_with_its_number(tmp_path):
+    lines = [json.dumps({"id": 1, "title": "Crash", "description": "App crashes", "tags": ["a", "b"]}),
+             json.dumps({"id": 2, "title": "Login", "description": "Cannot log in"}),
+             '{"id": 3, "title": "broken',
+             "",
+             json.dumps({"id": 4, "title": "Export", "description": "Export fails\u2028badly"})]
+    result = read_tickets(write(tmp_path, "t.jsonl", "\n".join(lines) + "\n"), Config())
+    assert result.tickets[TicketCols.ticket_id].tolist() == ["1", "2", "4"]
+    assert result.tickets[TicketCols.source_row].tolist() == [1, 2, 5]
+    assert result.tickets["tags"][0] == '["a", "b"]'
+    bad = result.quarantine.iloc[0]
+    assert bad[QuarantineCols.source_row] == 3
+    assert bad[QuarantineCols.reason].startswith("invalid JSON on line 3")
+    assert bad["raw_line"] == '{"id": 3, "title": "broken'
+    assert result.rows_read == 4
+    assert_accounted(result)
+
+
+def test_reads_parquet_with_native_types(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({
+        "id": [1, 2, 3, 4],
+        "created": pd.to_datetime(["2024-01-01 10:00", "2024-01-02", "2024-01-03", "2024-01-04"],
+                                  format="ISO8601"),
+        "body": ["a crash", "a login issue", "an export issue", "a crash again"],
+        "channel": ["email", "chat", "email", "chat"],
+        "csat": [1.5, 2.0, 4.5, 3.0],
+    }).to_parquet(path)
+    result = read_tickets(path, Config())
+    assert result.tickets[TicketCols.ticket_id].tolist() == ["1", "2", "3", "4"]
+    assert result.tickets[TicketCols.created_at][0] == pd.Timestamp("2024-01-01 10:00", tz="UTC")
+    assert result.dimensions == ["channel"]           # a float measurement is not a dimension
+    assert result.tickets["csat"].tolist() == [1.5, 2.0, 4.5, 3.0]
+    assert_accounted(result)
+
+
+def test_dates_in_several_formats_and_epochs(tmp_path):
+    text = ("id,date,body\n1,2024-01-05T10:00:00+01:00,a\n2,2024-01-06,b\n3,\"Jan 7, 2024\",c\n"
+            "4,2024-01-08 09:00:00,d\n")
+    created = read_tickets(write(tmp_path, "t.csv", text), Config()).tickets[TicketCols.created_at]
+    assert created.dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2024-01-05 09:00", "2024-01-06 00:00", "2024-01-07 00:00", "2024-01-08 09:00"]
+    lines = [json.dumps({"id": i, "created_at": 1704067200 + i * 86400, "body": "x"}) for i in range(2)]
+    jsonl = read_tickets(write(tmp_path, "t.jsonl", "\n".join(lines)), Config())
+    assert jsonl.tickets[TicketCols.created_at].tolist() == [
+        pd.Timestamp("2024-01-01", tz="UTC"), pd.Timestamp("2024-01-02", tz="UTC")]
+
+
+def test_integer_codes_with_gaps_are_still_dimensions(tmp_path):
+    lines = [json.dumps({"id": i, "body": f"text {i}", "priority": [1, 2, None][i % 3]}) for i in range(12)]
+    result = read_tickets(write(tmp_path, "t.jsonl", "\n".join(lines)), Config())
+    assert result.dimensions == ["priority"]
+    assert result.tickets["priority"].dropna().unique().tolist() == ["1", "2"]
+
+
+def test_columns_mapped_by_a_toml_config(tmp_path):
+    header = ["Case Number", "Opened", "Short", "Long 1", "Long 2", "Queue"]
+    rows = [["C-1", "2024-02-01", "VPN", "Drops every hour", "on Windows", "IT"],
+            ["C-2", "2024-02-02", "VPN", "Drops again", "", "IT"],
+            ["C-3", "2024-02-03", "Mail", "Quota full", "", "Ops"],
+            ["C-4", "2024-02-04", "Mail", "Cannot send", "", "Ops"]]
+    path = write(tmp_path, "export.csv", csv_text(rows, header))
+    toml = tmp_path / "iceberg.toml"
+    toml.write_text('[columns]\nid = "Case Number"\ncreated_at = "Opened"\nsubject = "Short"\n'
+                    'body = ["Long 1", "Long 2"]\n')
+    result = read_tickets(path, load_config(toml, environ={}))
+    assert result.roles == {"id": "Case Number", "created_at": "Opened", "subject": "Short",
+                            "body": ["Long 1", "Long 2"]}
+    assert result.tickets[TicketCols.text][0] == "VPN\n\nDrops every hour\n\non Windows"
+    assert result.tickets[TicketCols.ticket_id].tolist() == ["C-1", "C-2", "C-3", "C-4"]
+    assert result.dimensions == ["Queue"]
+
+
+def test_a_configured_column_missing_from_the_file_is_named(tmp_path):
+    config = Config()
+    config.columns.body = ["narrative_text"]
+    with pytest.raises(InputError) as error:
+        read_tickets(write(tmp_path, "t.csv", csv_text()), config)
+    message = str(error.value)
+    assert "'narrative_text'" in message and "columns.body" in message
+    assert "available columns: ticket_id, created_at, subject, body" in message
+
+
+def test_dimension_auto_detection(tmp_path):
+    header = ["id", "body", "product", "region", "notes", "severity", "constant", "internal"]
+    rows = [[str(i), f"text {i}", ["App", "Web"][i % 2], ["EU", "US", "APAC"][i % 3], f"note {i}",
+             str(i % 5), "same", ["x", "y"][i % 2]] for i in range(20)]
+    path = write(tmp_path, "t.csv", csv_text(rows, header))
+    config = Config()
+    config.columns.exclude = ["internal"]
+    config.columns.max_dimension_values = 4
+    result = read_tickets(path, config)
+    # notes: unique per row; severity: 5 values > 4; constant: one value; internal: excluded
+    assert result.dimensions == ["product", "region"]
+    assert {"notes", "severity", "constant", "internal"} <= set(result.tickets.columns)
+
+    config.columns.dimensions = ["severity", "notes"]
+    assert read_tickets(path, config).dimensions == ["severity", "notes"]
+
+
+def test_kept_columns_never_shadow_output_columns(tmp_path):
+    header = ["id", "description", "text", "source", "reason"]
+    rows = [["1", "real body", "other", "email", "bug"], ["2", "", "", "chat", "bug"]]
+    config = Config()
+    config.columns.body = ["description"]
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(rows, header)), config)
+    assert result.tickets[TicketCols.text].tolist() == ["real body"]
+    assert result.tickets["input_text"].tolist() == ["other"]
+    assert result.quarantine["input_reason"].tolist() == ["bug"]
+    assert result.quarantine[QuarantineCols.reason].tolist() == ["no text (subject and body are empty)"]
+
+
+def test_quarantine_reasons_and_accounting(tmp_path):
+    rows = [
+        ["T1", "2024-01-05", "Login", "fails", "App", "EU", "c1", "a1"],
+        ["", "2024-01-05", "Login", "fails", "App", "EU", "c1", "a1"],           # 2: no id
+        ["T3", "2024-01-05", "", "  ", "App", "EU", "c1", "a1"],                 # 3: no text
+        ["T4", "yesterday", "Login", "fails", "App", "EU", "c1", "a1"],          # 4: bad date
+        ["T1", "2024-01-06", "Login", "again", "App", "EU", "c1", "a1"],         # 5: duplicate
+        ["T6", "", "Export", "fails", "Web", "US", "c2", "a2"],                  # no date: fine
+        ["T7", "2024-01-07", "Extra", "fields", "Web", "US", "c2", "a2", "surplus"],  # 7: too many
+    ]
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(rows)), Config())
+    assert result.tickets[TicketCols.ticket_id].tolist() == ["T1", "T6"]
+    assert result.tickets[TicketCols.created_at].isna().tolist() == [False, True]
+    quarantine = result.quarantine
+    assert quarantine[QuarantineCols.source_row].tolist() == [2, 3, 4, 5, 7]
+    assert quarantine[QuarantineCols.reason].tolist() == [
+        "missing ticket id",
+        "no text (subject and body are empty)",
+        "unparseable created_at: 'yesterday'",
+        "duplicate ticket id 'T1' (kept row 1)",
+        "expected 8 fields, found 9",
+    ]
+    assert (quarantine[QuarantineCols.source] == str(tmp_path / "t.csv")).all()
+    assert quarantine["created_at"][2] == "yesterday"                  # raw fields kept as text
+    QUARANTINE.to_arrow(quarantine)
+    assert_accounted(result)
+
+
+def test_duplicate_keeps_the_first_valid_occurrence(tmp_path):
+    rows = [["T1", "2024-01-05", "", "", "App", "EU", "c1", "a1"],
+            ["T1", "2024-01-06", "Login", "fails", "App", "EU", "c1", "a1"],
+            ["T1", "2024-01-07", "Login", "fails again", "App", "EU", "c1", "a1"]]
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(rows)), Config())
+    assert result.tickets[TicketCols.source_row].tolist() == [2]
+    assert result.quarantine[QuarantineCols.reason].tolist() == [
+        "no text (subject and body are empty)", "duplicate ticket id 'T1' (kept row 2)"]
+
+
+def test_without_id_or_date_columns_ids_are_stable_hashes(tmp_path):
+    text = "body,product\nApp crashes,App\nLogin fails,Web\nApp crashes,App\n"
+    result = read_tickets(write(tmp_path, "t.csv", text), Config())
+    ids = result.tickets[TicketCols.ticket_id].tolist()
+    assert len(ids) == 2 and all(i.startswith("row-") for i in ids)
+    assert result.tickets[TicketCols.created_at].isna().all()
+    assert result.quarantine[QuarantineCols.reason][0].startswith("duplicate ticket id 'row-")
+    reordered = write(tmp_path, "r.csv", "body,product\nLogin fails,Web\nApp crashes,App\n")
+    assert sorted(read_tickets(reordered, Config()).tickets[TicketCols.ticket_id]) == sorted(ids)
+
+
+def test_single_column_file(tmp_path):
+    result = read_tickets(write(tmp_path, "t.csv", 'text\nhello, world\n"two\nlines"\n'), Config())
+    assert result.tickets[TicketCols.text].tolist() == ["hello, world", "two\nlines"]
+
+
+def test_missing_file_error(tmp_path):
+    with pytest.raises(InputError, match="'.*nope.csv' not found; pass an existing CSV, JSONL or Parquet"):
+        read_tickets(tmp_path / "nope.csv", Config())
+
+
+def test_unsupported_format_error(tmp_path):
+    with pytest.raises(InputError) as error:
+        read_tickets(write(tmp_path, "t.xlsx", "x"), Config())
+    assert "unsupported input format '.xlsx'" in str(error.value)
+    assert ".csv" in str(error.value) and ".jsonl" in str(error.value) and ".parquet" in str(error.value)
+    assert "[input] format" in str(error.value)
+
+
+def test_configured_format_overrides_the_extension(tmp_path):
+    config = Config()
+    config.input.format = "csv"
+    assert len(read_tickets(write(tmp_path, "t.txt", csv_text()), config).tickets) == len(ROWS)
+    config.input.format = "xml"
+    with pytest.raises(InputError, match="unknown input format 'xml'"):
+        read_tickets(write(tmp_path, "t.csv", csv_text()), config)
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("empty.csv", "", "is empty"),
+    ("blank.jsonl", "\n\n", "is empty"),
+    ("header.csv", "id,body\n", "has a header but no data rows"),
+])
+def test_empty_input_errors(tmp_path, name, text, message):
+    with pytest.raises(InputError, match=message):
+        read_tickets(write(tmp_path, name, text), Config())
+
+
+def test_unreadable_rows_only_error(tmp_path):
+    with pytest.raises(InputError, match="none of the 2 rows .* could be read .*invalid JSON on line 1"):
+        read_tickets(write(tmp_path, "t.jsonl", "id,body\n1,hello\n"), Config())
+
+
+def test_empty_parquet_error(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"id": pd.Series([], dtype="str"), "body": pd.Series([], dtype="str")}).to_parquet(path)
+    with pytest.raises(InputError, match="no data rows"):
+        read_tickets(path, Config())
+
+
+def test_no_text_column_error_says_how_to_map_one(tmp_path):
+    with pytest.raises(InputError) as error:
+        read_tickets(write(tmp_path, "t.csv", "id,comments,queue\n1,hello,IT\n"), Config())
+    message = str(error.value)
+    assert "no text column" in message and "['id', 'comments', 'queue']" in message
+    assert '[columns] body = ["..."]' in message and "--set columns.body=" in message
