@@ -1,0 +1,1 @@
+"""Benchmarks and the seeded generators they (and the bundled sample data) are built from."""
