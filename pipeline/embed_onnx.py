@@ -1,0 +1,179 @@
+"""The ``onnx`` / ``onnx-int8`` embedding backends: the model run by ONNX Runtime.
+
+On first use the model folder's transformer is exported to ONNX with ``torch.onnx``
+(and, for ``onnx-int8``, quantised with ONNX Runtime's dynamic int8 quantisation,
+per channel with reduced range so it stays accurate on CPUs without VNNI). The result is
+kept under ``embedding.model_cache`` (default ``~/.cache/iceberg/models``), keyed by the
+model's files, so later runs load it in a fraction of a second and need no torch import.
+Mean pooling and L2 normalisation are done here, as the sentence-transformers config of
+the model says; a model that pools otherwise needs ``backend = "torch"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from filelock import FileLock
+
+from pipeline.config import EmbeddingConfig
+from pipeline.embed import (EmbeddingError, EncodeResult, default_threads, embedder_key, pooled,
+                            resolve_model_path, token_windows)
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class OnnxEmbedder:
+    def __init__(self, config: EmbeddingConfig, *, quantized: bool = True):
+        self.config = config
+        self.quantized = quantized
+        self._session = None
+        self._tokenizer = None
+
+    @property
+    def key(self) -> str:
+        c = self.config
+        return embedder_key(c.model, "onnx-int8" if self.quantized else "onnx", c.long_text, c.max_chunks)
+
+    @property
+    def dim(self) -> int:
+        return json.loads((self._folder() / "config.json").read_text())["hidden_size"]
+
+    def _folder(self) -> Path:
+        folder = Path(resolve_model_path(self.config.model))
+        if not (folder / "config.json").is_file() or not (folder / "tokenizer.json").is_file():
+            raise EmbeddingError(
+                f"embedding.backend {self.key.split('__')[1]!r} needs a local model folder with "
+                f"config.json and tokenizer.json; {self.config.model!r} is not one. Point "
+                "embedding.model at such a folder, or set embedding.backend = \"torch\"")
+        pooling = folder / "1_Pooling" / "config.json"
+        if pooling.is_file() and not json.loads(pooling.read_text()).get("pooling_mode_mean_tokens"):
+            raise EmbeddingError(f"model {self.config.model!r} does not use mean pooling; "
+                                 "set embedding.backend = \"torch\"")
+        return folder
+
+    def _window(self, folder: Path) -> int:
+        settings = folder / "sentence_bert_config.json"
+        max_len = json.loads(settings.read_text()).get("max_seq_length", 256) if settings.is_file() else 256
+        positions = json.loads((folder / "config.json").read_text()).get("max_position_embeddings", max_len)
+        return min(max_len, positions) - 2   # room for the two special tokens
+
+    def _loaded(self):
+        if self._session is None:
+            import onnxruntime
+            from tokenizers import Tokenizer
+
+            folder = self._folder()
+            path = exported_model(folder, self._cache_root(), quantized=self.quantized)
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = default_threads(self.config.threads)
+            options.inter_op_num_threads = 1
+            self._session = onnxruntime.InferenceSession(str(path), options,
+                                                         providers=["CPUExecutionProvider"])
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tokenizer.no_padding()
+            self._tokenizer.no_truncation()
+            self._window_size = self._window(folder)
+        return self._session
+
+    def _cache_root(self) -> Path:
+        if self.config.model_cache:
+            return Path(self.config.model_cache).expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base) / "iceberg" / "models"
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> EncodeResult:
+        session = self._loaded()
+        if not texts:
+            return EncodeResult(np.zeros((0, self.dim), dtype=np.float32))
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        first, last = encodings[0].ids[0], encodings[0].ids[-1]   # e.g. [CLS] and [SEP]
+        windows = token_windows([e.ids[1:-1] for e in encodings], self._window_size,
+                                self.config.long_text, self.config.max_chunks)
+        names = {i.name for i in session.get_inputs()}
+        order = np.argsort([len(w) for w in windows.ids], kind="stable")  # little padding
+        vectors = np.zeros((len(windows.ids), self.dim), dtype=np.float32)
+        batches = range(0, len(order), self.config.batch_size)
+        for start in _progress(batches, progress, len(order), self.config.batch_size):
+            rows = order[start:start + self.config.batch_size]
+            batch = [[first, *windows.ids[r], last] for r in rows]
+            width = max(len(b) for b in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for j, b in enumerate(batch):
+                ids[j, :len(b)] = b
+                mask[j, :len(b)] = 1
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = session.run(None, {k: v for k, v in feed.items() if k in names})[0]
+            summed = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            vectors[rows] = summed / np.linalg.norm(summed, axis=1, keepdims=True)
+        return pooled(vectors, windows, len(texts))
+
+
+def _progress(batches: range, enabled: bool, total: int, size: int):
+    if not enabled:
+        return batches
+    from tqdm.auto import tqdm
+
+    return tqdm(batches, desc="Embedding", unit="batch", total=len(batches),
+                postfix={"texts": total, "batch": size})
+
+
+def exported_model(folder: Path, cache_root: Path, *, quantized: bool) -> Path:
+    """The model's ONNX file in ``cache_root``, exported (and quantised) if not there yet."""
+    fingerprint = hashlib.sha256()
+    for name in sorted(p.name for p in folder.iterdir() if p.is_file()):
+        fingerprint.update(f"{name}:{(folder / name).stat().st_size};".encode())
+    fingerprint.update((folder / "config.json").read_bytes())
+    target_dir = cache_root / f"{folder.name}-{fingerprint.hexdigest()[:12]}"
+    target = target_dir / ("model-int8.onnx" if quantized else "model.onnx")
+    if target.is_file():
+        return target
+    target_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target_dir / ".lock")):
+        if target.is_file():
+            return target
+        plain = target_dir / "model.onnx"
+        if not plain.is_file():
+            _export(folder, plain)
+        if quantized:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = target.with_suffix(".tmp.onnx")
+            quantize_dynamic(str(plain), str(tmp), weight_type=QuantType.QInt8,
+                             per_channel=True, reduce_range=True)
+            os.replace(tmp, target)
+    return target
+
+
+def _export(folder: Path, target: Path) -> None:
+    import warnings
+
+    import torch
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    model = transformers.AutoModel.from_pretrained(str(folder)).eval()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    example = torch.ones((2, 8), dtype=torch.long)
+    tmp = target.with_suffix(".tmp.onnx")
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(LastHiddenState(model), (example, example, torch.zeros_like(example)),
+                          str(tmp), input_names=list(_INPUTS), output_names=["last_hidden_state"],
+                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in (*_INPUTS, "last_hidden_state")},
+                          opset_version=17, dynamo=False)
+    os.replace(tmp, target)
