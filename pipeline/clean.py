@@ -62,9 +62,77 @@ WORD = re.compile(r"\w")
 
 
 def cleaned_texts(texts: pd.Series, config: CleanConfig) -> pd.Series:
-    """``clean_text`` of every text (missing ones become ""), on a new Series with the same index."""
-    return pd.Series([clean_text(t, config) if isinstance(t, str) else "" for t in texts],
-                     index=texts.index, name=texts.name, dtype="str")
+    """``clean_text`` of every text (missing ones become ""), then the corpus's boilerplate
+    lines removed; on a new Series with the same index."""
+    cleaned = [clean_text(t, config) if isinstance(t, str) else "" for t in texts]
+    if config.boilerplate_min_share > 0:
+        boilerplate = boilerplate_lines(cleaned, config.boilerplate_min_share, config.boilerplate_max_words)
+        cleaned = [without_lines(t, boilerplate) for t in cleaned]
+    return pd.Series(cleaned, index=texts.index, name=texts.name, dtype="str")
+
+
+def boilerplate_lines(texts: list[str], min_share: float, max_words: int) -> frozenset[str]:
+    """Short lines that recur across many tickets: template subjects ("Chat conversation",
+    "Contact form: cards"), greetings, closings. They say how a ticket arrived, not what
+    it is about, and would otherwise pull tickets together by channel instead of problem.
+
+    A line counts when it has at most ``max_words`` words and appears in at least
+    ``min_share`` of the texts (and in at least 5 of them).
+
+    Labels that open a line ("Call notes: customer says: …") count the same way: a
+    recurring ``label:`` prefix of at most ``max_words`` words is boilerplate too.
+    """
+    counts: dict[str, int] = {}
+    for text in texts:
+        keys = set()
+        for line in text.split("\n"):
+            key = _line_key(line)
+            if key and len(key.split()) <= max_words:
+                keys.add(key)
+            label = _label_prefix(line, max_words)
+            if label:
+                keys.add(label)
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    threshold = max(5, min_share * len(texts))
+    return frozenset(key for key, n in counts.items() if n >= threshold)
+
+
+def without_lines(text: str, boilerplate: frozenset[str]) -> str:
+    """``text`` without boilerplate lines and line labels, and without a first line that
+    the next one repeats (a subject that is the start of the body); unchanged if nothing
+    would remain."""
+    kept = []
+    for line in text.split("\n"):
+        if _line_key(line) in boilerplate:
+            continue
+        label = _label_prefix(line, len(line.split()))
+        if label in boilerplate:
+            line = line.split(":")[len(label.split(":")) - 1:]
+            line = ":".join(line).strip()
+        kept.append(line)
+    paragraphs = [line for line in kept if line.strip()]
+    if len(paragraphs) >= 2 and _line_key(paragraphs[1]).startswith(_line_key(paragraphs[0])):
+        kept.remove(paragraphs[0])
+    result = normalised_whitespace("\n".join(kept))
+    return result if WORD.search(result) else text
+
+
+REPLY_PREFIX = re.compile(r"^(?:(?:re|fw|fwd|aw|sv|wg)\s*:\s*)+", re.IGNORECASE)
+LINE_LABEL = re.compile(r"^((?:[^:\n]{1,40}:)+)\s*\S")
+
+
+def _line_key(line: str) -> str:
+    line = REPLY_PREFIX.sub("", line.strip())
+    return " ".join(line.lower().split()).strip(" .,!?:;-")
+
+
+def _label_prefix(line: str, max_words: int) -> str | None:
+    """``"call notes: customer says:"`` for ``"Call notes: customer says: my card…"``."""
+    match = LINE_LABEL.match(line.strip())
+    if not match or len(match.group(1).split()) > max_words:
+        return None
+    return " ".join(match.group(1).lower().split()) + " …"
 
 
 def clean_text(text: str, config: CleanConfig) -> str:

@@ -49,6 +49,8 @@ class CleanConfig:
     strip_quoted_replies: bool = True
     strip_signatures: bool = True
     neutralise_masks: bool = True      # CFPB-style XXXX, XX/XX/XXXX, {$12.00}
+    boilerplate_min_share: float = 0.005   # drop short lines found in this share of tickets; 0 = off
+    boilerplate_max_words: int = 6         # …of at most this many words
     min_chars: int = 3                 # shorter cleaned text is quarantined as "empty text"
 
 
@@ -73,7 +75,7 @@ class EmbeddingConfig:
 
 @dataclass
 class ClusterConfig:
-    min_cluster_size: int = 15
+    min_cluster_size: int = 0          # 0 = auto: n_tickets / 500, kept between 5 and 15
     min_samples: int = 5
     reduce_dim: int = 30               # PCA components before HDBSCAN; 0 = none
     merge_threshold: float = 0.80      # merge clusters whose centroids are this similar (cosine)
