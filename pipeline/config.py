@@ -67,7 +67,7 @@ class EmbeddingConfig:
     backend: str = "onnx-int8"         # onnx-int8 | onnx | torch (torch for GPUs)
     device: str = "cpu"                # cpu | cuda | mps (cuda and mps need backend "torch")
     batch_size: int = 64
-    threads: int = 0                   # torch CPU threads; 0 = number of cores
+    threads: int = 0                   # CPU threads for the model; 0 = number of cores
     long_text: str = "chunk"           # chunk (embed windows, mean-pool) | truncate
     max_chunks: int = 8                # at most this many windows per ticket
     model_cache: str = ""              # where ONNX exports are kept; "" = ~/.cache/iceberg/models
