@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import platform
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,16 +17,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pandas as pd
 
 from pipeline.cluster import cluster_assignments, clusterer_from_config
 from pipeline.config import Config
-from pipeline.embed import Embedder, embedder_from_config, ticket_embeddings
+from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
 from pipeline.identity import KnownIcebergs, iceberg_identities
-from pipeline.ingest import read_tickets
-from pipeline.prepare import prepared_tickets
-from pipeline.profile import profiles
+from pipeline.ingest import Ingested, read_tickets
+from pipeline.prepare import Prepared, prepared_tickets
+from pipeline.profile import Profiles, profiles
 from pipeline.schemas import SCHEMA_VERSION, TICKETS, TicketCols
 from pipeline.store import EmbeddingCache, RunWriter, cache_folder, latest_run_id, load_run, new_run_id
 
@@ -61,15 +59,42 @@ class RunResult:
 
 def run(input_path: str | Path, out: str | Path, config: Config | None = None, *,
         embedder: Embedder | None = None, progress: bool | None = None) -> RunResult:
-    """Run the pipeline on ``input_path`` and write ``out/runs/<run_id>/``; returns its manifest."""
+    """Run the pipeline on ``input_path`` and write ``out/runs/<run_id>/``; returns its manifest.
+
+    A run that fails leaves a manifest with ``status = "failed"`` and the error, and
+    ``out/latest`` untouched.
+    """
     config = config or Config()
     out = Path(out)
     started_at = _now()
-    run_id = new_run_id()
-    writer = RunWriter(out, run_id)
+    writer = RunWriter(out, new_run_id())
     stages = _Stages()
-    embedder = embedder or embedder_from_config(config.embedding)
+    try:
+        computed = _computed(input_path, out, config, embedder or embedder_from_config(config.embedding),
+                             writer, stages, progress)
+    except BaseException as exc:
+        writer.finish({"schema_version": SCHEMA_VERSION, "run_id": writer.run_id, "status": "failed",
+                       "error": f"{type(exc).__name__}: {exc}", "started_at": started_at,
+                       "finished_at": _now(), "config": config.to_dict(), "stages": stages.records})
+        raise
+    manifest = _manifest(computed, config, writer.run_id, started_at, stages)
+    writer.finish(manifest)
+    return RunResult(run_id=writer.run_id, folder=writer.folder, manifest=manifest)
 
+
+@dataclass(frozen=True)
+class _Computed:
+    ingested: Ingested
+    prepared: Prepared
+    tickets: pd.DataFrame
+    embeddings: Embeddings
+    profiled: Profiles
+
+
+def _computed(input_path, out: Path, config: Config, embedder: Embedder, writer: RunWriter,
+              stages: _Stages, progress: bool | None) -> _Computed:
+    """Every stage in turn; each table is written as soon as it is final."""
+    run_id = writer.run_id
     with stages.stage("ingest", None) as s:
         ingested = read_tickets(input_path, config)
         s["rows_out"] = len(ingested.tickets)
@@ -115,32 +140,35 @@ def run(input_path: str | Path, out: str | Path, config: Config | None = None, *
         writer.write_table("quarantine.parquet", prepared.quarantine)
         writer.write_registry(identities.known)
         s["rows_out"] = len(tickets)
+    return _Computed(ingested, prepared, tickets, embeddings, profiled)
 
+
+def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
+              stages: _Stages) -> dict:
+    tickets = computed.tickets
     in_icebergs = int(tickets[TicketCols.iceberg_id].notna().sum())
-    manifest = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
         "status": "succeeded",
         "started_at": started_at,
         "finished_at": _now(),
         "config": config.to_dict(),
-        "inputs": [ingested.source],
+        "inputs": [computed.ingested.source],
         "counts": {
-            "rows_read": ingested.rows_read,
-            "rows_quarantined": len(prepared.quarantine),
+            "rows_read": computed.ingested.rows_read,
+            "rows_quarantined": len(computed.prepared.quarantine),
             "tickets": len(tickets),
             "in_icebergs": in_icebergs,
             "unclustered": len(tickets) - in_icebergs,
-            "icebergs": len(profiled.icebergs),
+            "icebergs": len(computed.profiled.icebergs),
         },
         "stages": stages.records,
-        "embedding": embeddings.manifest(),
-        "columns": {"roles": ingested.roles, "dimensions": ingested.dimensions},
-        "redactions": prepared.redactions,
+        "embedding": computed.embeddings.manifest(),
+        "columns": {"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions},
+        "redactions": computed.prepared.redactions,
         "versions": _versions(),
     }
-    writer.finish(manifest)
-    return RunResult(run_id=run_id, folder=writer.folder, manifest=manifest)
 
 
 def _previous_icebergs(out: Path, dim: int) -> KnownIcebergs:
