@@ -108,11 +108,11 @@ def embedder_from_config(config: EmbeddingConfig) -> Embedder:
     return OnnxEmbedder(config, quantized=config.backend == "onnx-int8")
 
 
-def embedder_key(model: str, backend: str, long_text: str, max_chunks: int) -> str:
+def embedder_key(config: EmbeddingConfig, backend: str) -> str:
     """Names the vectors an embedder makes: the cache keeps each key apart."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(model.rstrip("/")).name or model)
-    policy = f"chunk{max_chunks}" if long_text == "chunk" else "truncate"
-    return f"{name}__{backend}__{policy}"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(config.model.rstrip("/")).name or config.model)
+    policy = f"chunk{config.max_chunks}" if config.long_text == "chunk" else "truncate"
+    return f"{name}__{backend}__{policy}x{config.window_tokens}"
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,9 @@ def ticket_embeddings(texts: Sequence[str], embedder: Embedder, cache: "VectorCa
     found, cached = (cache.lookup(hashes) if cache is not None
                      else (np.zeros(len(texts), dtype=bool), None))
     missing = np.flatnonzero(~found)
-    unique_missing = {hashes[i]: i for i in missing[::-1]}   # first occurrence wins
+    # First occurrence wins. Sorted by hash, so the batches the texts are embedded in (and
+    # int8 activations are quantised per batch) depend on which texts, not on row order.
+    unique_missing = dict(sorted({hashes[i]: i for i in missing[::-1]}.items()))
     started = time.perf_counter()
     if unique_missing:
         encoded = embedder.encode([texts[i] for i in unique_missing.values()], progress=progress)

@@ -36,8 +36,7 @@ class OnnxEmbedder:
 
     @property
     def key(self) -> str:
-        c = self.config
-        return embedder_key(c.model, "onnx-int8" if self.quantized else "onnx", c.long_text, c.max_chunks)
+        return embedder_key(self.config, "onnx-int8" if self.quantized else "onnx")
 
     @property
     def dim(self) -> int:
@@ -60,7 +59,7 @@ class OnnxEmbedder:
         settings = folder / "sentence_bert_config.json"
         max_len = json.loads(settings.read_text()).get("max_seq_length", 256) if settings.is_file() else 256
         positions = json.loads((folder / "config.json").read_text()).get("max_position_embeddings", max_len)
-        return min(max_len, positions) - 2   # room for the two special tokens
+        return min(max_len, positions, self.config.window_tokens) - 2   # room for the special tokens
 
     def _loaded(self):
         if self._session is None:
@@ -95,11 +94,9 @@ class OnnxEmbedder:
         windows = token_windows([e.ids[1:-1] for e in encodings], self._window_size,
                                 self.config.long_text, self.config.max_chunks)
         names = {i.name for i in session.get_inputs()}
-        order = np.argsort([len(w) for w in windows.ids], kind="stable")  # little padding
         vectors = np.zeros((len(windows.ids), self.dim), dtype=np.float32)
-        batches = range(0, len(order), self.config.batch_size)
-        for start in _progress(batches, progress, len(order), self.config.batch_size):
-            rows = order[start:start + self.config.batch_size]
+        batches = token_budget_batches([len(w) + 2 for w in windows.ids], self.config.batch_size)
+        for rows in _progress(batches, progress):
             batch = [[first, *windows.ids[r], last] for r in rows]
             width = max(len(b) for b in batch)
             ids = np.zeros((len(batch), width), dtype=np.int64)
@@ -114,13 +111,32 @@ class OnnxEmbedder:
         return pooled(vectors, windows, len(texts))
 
 
-def _progress(batches: range, enabled: bool, total: int, size: int):
+TOKENS_PER_BATCH = 64 * 64
+
+
+def token_budget_batches(lengths: list[int], batch_size: int) -> list[np.ndarray]:
+    """Rows grouped by similar length (little padding), at most ``batch_size`` rows and
+    about ``TOKENS_PER_BATCH`` tokens each: long windows go in small batches, which is
+    much faster on a CPU than padding 64 of them at once."""
+    order = np.argsort(lengths, kind="stable")
+    batches, current = [], []
+    for row in order:
+        if current and (len(current) >= batch_size
+                        or (len(current) + 1) * lengths[row] > TOKENS_PER_BATCH):
+            batches.append(np.asarray(current))
+            current = []
+        current.append(row)
+    if current:
+        batches.append(np.asarray(current))
+    return batches
+
+
+def _progress(batches: list, enabled: bool):
     if not enabled:
         return batches
     from tqdm.auto import tqdm
 
-    return tqdm(batches, desc="Embedding", unit="batch", total=len(batches),
-                postfix={"texts": total, "batch": size})
+    return tqdm(batches, desc="Embedding", unit="batch")
 
 
 def exported_model(folder: Path, cache_root: Path, *, quantized: bool) -> Path:

@@ -20,8 +20,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def key(self) -> str:
-        c = self.config
-        return embedder_key(c.model, "torch", c.long_text, c.max_chunks)
+        return embedder_key(self.config, "torch")
 
     @property
     def dim(self) -> int:
@@ -49,11 +48,11 @@ class SentenceTransformerEmbedder:
             return EncodeResult(np.zeros((0, model.get_embedding_dimension()), dtype=np.float32))
         tokenizer = model.tokenizer
         token_ids = tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
-        windows = token_windows(token_ids, model.max_seq_length - 2, self.config.long_text,
+        windows = token_windows(token_ids, min(model.max_seq_length, self.config.window_tokens) - 2,
+                                self.config.long_text,
                                 self.config.max_chunks)
-        # Short texts go in as they are; only the windows of long ones are decoded.
-        single = np.bincount(windows.owners, minlength=len(texts)) == 1
-        window_texts = [texts[o] if single[o] else tokenizer.decode(ids)
+        # Texts that fit go in as they are; only the windows of long ones are decoded.
+        window_texts = [texts[o] if len(ids) == len(token_ids[o]) else tokenizer.decode(ids)
                         for ids, o in zip(windows.ids, windows.owners)]
         vectors = model.encode(window_texts, batch_size=self.config.batch_size,
                                show_progress_bar=progress, convert_to_numpy=True,
