@@ -14,7 +14,10 @@ reach          log(1 + customers): its distinct customer ids, each ticket withou
                counting as one more customer (so log(1 + tickets) when the input has no
                customer column). How many it hurts; sets the scale.
 concentration  1 − 1/L, with L the largest lift among its attributes with
-               q ≤ ``fdr_alpha`` (0 when there is none): of the tickets carrying its most
+               q ≤ ``fdr_alpha`` on dimensions that are not topical (lift against the
+               tickets of its own time window; a topical dimension, such as a product
+               derived from the request, restates the topic and is no cause — see
+               ``evidence.topical_dimensions``); 0 when there is none: of the tickets carrying its most
                over-represented value, the fraction the baseline does not explain — a
                pointer to a cause. In [0, 1).
 emergence      1 when its trend is new or growing, else 0: it needs attention now.
@@ -35,11 +38,13 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest, false_discovery_control, hypergeom
+from scipy.stats import binomtest, poisson
 
 from pipeline.config import ProfileConfig
+from pipeline.evidence import (attribute_table, iceberg_windows, top_combinations,
+                               topical_dimensions)
 from pipeline.label import iceberg_keywords, iceberg_labels, representative_ticket_ids
-from pipeline.schemas import (ATTRIBUTES, ICEBERGS, TIMELINE, AttributeCols, IcebergCols,
+from pipeline.schemas import (ICEBERGS, TIMELINE, AttributeCols, CombinationCols, IcebergCols,
                               TicketCols, TimelineCols)
 
 PERIODS = {"D": "D", "W": "W-SUN", "M": "M"}   # pandas period of each timeline bucket
@@ -48,6 +53,7 @@ WEEKS_FROM_MONDAY = {"rule": "W-MON", "closed": "left", "label": "left"}
 ONSET_QUIET_P = 0.01        # a quiet spell this improbable breaks an iceberg's activity
 TREND_WINDOW_DAYS = 28
 TREND_ALPHA = 0.05
+SPIKE_ALPHA = 0.001
 FRAGMENT_MAX_TICKETS = 2    # an agent who saw at most this many of its tickets saw a fragment
 
 
@@ -61,6 +67,9 @@ class ScoreCols:
     max_lift = "max_significant_lift"    # L of the concentration; NaN when there is none
 
 
+_COMBINATION_COLUMNS = [CombinationCols.combination, CombinationCols.support,
+                        CombinationCols.share, CombinationCols.baseline_share, CombinationCols.lift]
+_EXTRA_COLUMNS = [IcebergCols.spike, IcebergCols.n_repeat_customers] + _COMBINATION_COLUMNS
 _SCORE_COLUMNS = [ScoreCols.reach, ScoreCols.concentration, ScoreCols.emergence,
                   ScoreCols.fragmentation, ScoreCols.max_lift]
 
@@ -76,95 +85,22 @@ class Profiles:
 
 def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str],
              config: ProfileConfig) -> Profiles:
-    """All three profile tables of a run's tickets."""
-    attributes = attribute_table(tickets, dimensions)
-    return Profiles(icebergs=_iceberg_table(tickets, embeddings, attributes, config),
+    """All three profile tables of a run's tickets.
+
+    Timing comes first: each iceberg's attributes are compared with the tickets of its
+    own time window (onset → last ticket, ``evidence.iceberg_windows``).
+    """
+    ids = sorted(tickets[TicketCols.iceberg_id].dropna().astype(str).unique())
+    timing = timing_table(tickets, ids)
+    windows = iceberg_windows(tickets, timing[IcebergCols.onset].to_dict())
+    attributes = attribute_table(tickets, dimensions, windows)
+    topical = topical_dimensions(tickets, dimensions)
+    attributes[AttributeCols.topical] = attributes[AttributeCols.dimension].isin(topical)
+    combinations = top_combinations(tickets, attributes, config.fdr_alpha, exclude=topical)
+    return Profiles(icebergs=_iceberg_table(tickets, embeddings, attributes, timing,
+                                            combinations, config),
                     attributes=attributes,
                     timeline=timeline_table(tickets, config.period))
-
-
-# --- where: over-represented dimension values -------------------------------------------
-
-def attribute_table(tickets: pd.DataFrame, dimensions: list[str]) -> pd.DataFrame:
-    """One row per iceberg × dimension × value found among the iceberg's tickets.
-
-    For a dimension, only tickets where it is known (non-null) take part, so every
-    number below describes the same population:
-
-    - ``count``: the iceberg's tickets with the value;
-    - ``share``: count / the iceberg's tickets with the dimension known (its size when the
-      dimension is never missing);
-    - ``baseline_count`` / ``baseline_share``: the same among *all* tickets with the
-      dimension known, the iceberg's own included — the share expected if the iceberg
-      were a random draw of tickets, which is exactly the null of the test below;
-    - ``lift`` = share / baseline_share: how many times more common the value is in the
-      iceberg than overall (1 = no different);
-    - ``p_value``: one-sided Fisher exact test (greater) on the 2×2 table (in the iceberg
-      or not × the value or another), see ``enrichment_p_values``;
-    - ``q_value``: Benjamini–Hochberg over every test of the table (all icebergs and
-      dimensions): among the rows with q ≤ α, the expected share of chance findings is
-      at most α.
-    """
-    missing = [d for d in dimensions if d not in tickets.columns]
-    if missing:
-        raise ValueError(f"dimension column(s) {missing} not in tickets (columns: "
-                         f"{list(tickets.columns)}); pass existing columns as dimensions")
-    frames = [frame for frame in (_dimension_attributes(tickets, d) for d in dimensions)
-              if len(frame)]
-    if not frames:
-        return _empty_attributes()
-    table = pd.concat(frames, ignore_index=True)
-    table[AttributeCols.q_value] = q_values(table[AttributeCols.p_value].to_numpy())
-    return table.sort_values([AttributeCols.iceberg_id, AttributeCols.dimension,
-                              AttributeCols.count, AttributeCols.value],
-                             ascending=[True, True, False, True], ignore_index=True)
-
-
-def enrichment_p_values(count: np.ndarray, iceberg_size: np.ndarray, value_count: np.ndarray,
-                        total: np.ndarray | int) -> np.ndarray:
-    """P(at least ``count`` of the iceberg's tickets have the value) if the iceberg were random.
-
-    Of ``total`` tickets, ``value_count`` have the value; the iceberg holds
-    ``iceberg_size``. Drawing that many at random, the number with the value is
-    hypergeometric, and this tail is the one-sided (greater) Fisher exact test's p-value,
-    computed for whole arrays at once.
-    """
-    return hypergeom.sf(np.asarray(count) - 1, total, value_count, iceberg_size)
-
-
-def q_values(p_values: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values) of one family of tests."""
-    p_values = np.asarray(p_values, dtype=np.float64)
-    return false_discovery_control(p_values, method="bh") if p_values.size else p_values
-
-
-def _dimension_attributes(tickets: pd.DataFrame, dimension: str) -> pd.DataFrame:
-    known = tickets.loc[tickets[dimension].notna(), [TicketCols.iceberg_id, dimension]]
-    values = known[dimension].astype(str)
-    in_iceberg = known[TicketCols.iceberg_id].notna()
-    pairs = pd.DataFrame({AttributeCols.iceberg_id: known.loc[in_iceberg, TicketCols.iceberg_id]
-                          .astype(str),
-                          AttributeCols.value: values[in_iceberg]})
-    if pairs.empty:
-        return _empty_attributes()
-    table = pairs.value_counts(sort=False).rename(AttributeCols.count).reset_index()
-    iceberg_known = table[AttributeCols.iceberg_id].map(pairs[AttributeCols.iceberg_id]
-                                                        .value_counts())
-    table.insert(1, AttributeCols.dimension, dimension)
-    table[AttributeCols.share] = table[AttributeCols.count] / iceberg_known
-    table[AttributeCols.baseline_count] = table[AttributeCols.value].map(values.value_counts())
-    table[AttributeCols.baseline_share] = table[AttributeCols.baseline_count] / len(known)
-    table[AttributeCols.lift] = table[AttributeCols.share] / table[AttributeCols.baseline_share]
-    table[AttributeCols.p_value] = enrichment_p_values(
-        table[AttributeCols.count].to_numpy(), iceberg_known.to_numpy(),
-        table[AttributeCols.baseline_count].to_numpy(), len(known))
-    return table
-
-
-def _empty_attributes() -> pd.DataFrame:
-    table = ATTRIBUTES.empty()
-    table[AttributeCols.baseline_count] = pd.Series(dtype=np.int64)
-    return table
 
 
 # --- when: timeline, onset, trend --------------------------------------------------------
@@ -235,26 +171,48 @@ def trend_status(daily_counts: pd.Series, onset: date | None, *,
     - None when the iceberg has no dated ticket or the data spans fewer than two windows
       (2 × ``window_days``): there is nothing to compare with.
     - ``new`` when the onset falls in the last window.
-    - Otherwise the last window's count a is compared with the window before's, b. If
-      tickets arrive at a steady Poisson rate, a given a + b is binomial(a + b, ½), so a
+    - Otherwise the second half of the data period's count a is compared with the first
+      half's, b (over a whole period, not two short windows: a problem that appeared
+      mid-period is growing even when each month alone is too small to tell). If tickets
+      arrive at a steady Poisson rate, a given a + b is binomial(a + b, ½), so a
       two-sided binomial test with p < ``alpha`` says the rate changed: ``growing`` if
-      a > b, else ``fading``; ``stable`` otherwise. An iceberg quiet in both windows
-      (a = b = 0) is ``fading``: it has gone quiet.
+      a > b, else ``fading``; ``stable`` otherwise. An iceberg quiet in the last window
+      after being active is ``fading``: it has gone quiet.
     """
     days = pd.to_datetime(daily_counts.index)
     if daily_counts.sum() == 0 or (days.max() - days.min()).days + 1 < 2 * window_days:
         return None
-    window = pd.Timedelta(days=window_days)
     last_day = days.max()
-    if onset is not None and pd.Timestamp(onset) > last_day - window:
+    if onset is not None and pd.Timestamp(onset) > last_day - pd.Timedelta(days=window_days):
         return "new"
-    recent = int(daily_counts[days > last_day - window].sum())
-    before = int(daily_counts[(days > last_day - 2 * window) & (days <= last_day - window)].sum())
-    if recent + before == 0:
+    if daily_counts[days > last_day - pd.Timedelta(days=window_days)].sum() == 0:
         return "fading"
+    middle = days.min() + (last_day - days.min()) / 2
+    recent = int(daily_counts[days > middle].sum())
+    before = int(daily_counts[days <= middle].sum())
     if binomtest(recent, recent + before, 0.5).pvalue >= alpha:
         return "stable"
     return "growing" if recent > before else "fading"
+
+
+def is_spike(daily_counts: pd.Series, *, alpha: float = SPIKE_ALPHA) -> bool | None:
+    """Whether the last week is a spike against the iceberg's own history.
+
+    ``daily_counts`` as in ``trend_status``. The last 7 days' count is compared with the
+    Poisson rate of the weeks before it since the iceberg's first ticket: a spike when
+    P(X ≥ count) < ``alpha``. None when there is no earlier week to compare with.
+    """
+    days = pd.to_datetime(daily_counts.index)
+    active = daily_counts[daily_counts.to_numpy() > 0]
+    if active.empty:
+        return None
+    last_week = days > days.max() - pd.Timedelta(days=7)
+    history = ~last_week & (days >= pd.to_datetime(active.index).min())
+    n_history_weeks = int(history.sum()) / 7
+    if n_history_weeks < 1:
+        return None
+    rate = daily_counts[history].sum() / n_history_weeks
+    return bool(poisson.sf(int(daily_counts[last_week].sum()) - 1, rate) < alpha)
 
 
 # --- who and how much: one row per iceberg ---------------------------------------------
@@ -267,12 +225,15 @@ def iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: lis
     tickets; ``max_tickets_per_agent``: the most of its tickets one agent handled. These
     are null (not zero) when the input has no such column. ``first_seen`` /
     ``last_seen``: its earliest and latest ticket; ``onset`` and ``trend`` as in
-    ``onset_date`` and ``trend_status``.
+    ``onset_date`` and ``trend_status``; ``spike`` as in ``is_spike``;
+    ``n_repeat_customers``: customers with two or more of its tickets; ``top_combination``
+    and its support, share, baseline share and lift as in ``evidence.top_combinations``.
     """
-    return _iceberg_table(tickets, embeddings, attribute_table(tickets, dimensions), config)
+    return profiles(tickets, embeddings, dimensions, config).icebergs
 
 
 def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd.DataFrame,
+                   timing: pd.DataFrame, combinations: pd.DataFrame,
                    config: ProfileConfig) -> pd.DataFrame:
     # Called first: it also checks that the embeddings are those of these tickets.
     representatives = representative_ticket_ids(tickets, embeddings, config.n_representatives)
@@ -294,12 +255,17 @@ def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd
      table[ScoreCols.fragmentation]) = _agent_columns(members, by_iceberg, ids)
     table[IcebergCols.first_seen] = created.groupby(by_iceberg).min().reindex(ids).array
     table[IcebergCols.last_seen] = created.groupby(by_iceberg).max().reindex(ids).array
-    onsets, trends = _onsets_and_trends(tickets, ids)
-    table[IcebergCols.onset] = onsets
-    table[IcebergCols.trend] = pd.Series(trends, dtype="str")
+    table[IcebergCols.onset] = timing[IcebergCols.onset].reindex(ids).to_numpy()
+    table[IcebergCols.trend] = pd.Series(timing[IcebergCols.trend].reindex(ids).to_numpy(),
+                                         dtype="str")
+    table[IcebergCols.spike] = pd.array(timing[IcebergCols.spike].reindex(ids), dtype="boolean")
     table[IcebergCols.representative_ticket_ids] = [representatives[i] for i in ids]
+    table[IcebergCols.n_repeat_customers] = _repeat_customers(members, by_iceberg, ids)
+    for column in _COMBINATION_COLUMNS:
+        table[column] = combinations[column].reindex(ids).to_numpy() if len(combinations) else None
 
-    significant = attributes[attributes[AttributeCols.q_value] <= config.fdr_alpha]
+    significant = attributes[(attributes[AttributeCols.q_value] <= config.fdr_alpha)
+                             & ~attributes[AttributeCols.topical]]
     table[ScoreCols.max_lift] = (significant.groupby(AttributeCols.iceberg_id)[AttributeCols.lift]
                                  .max().reindex(ids).to_numpy(dtype=np.float64))
     table[ScoreCols.concentration] = (1 - 1 / table[ScoreCols.max_lift]).fillna(0.0)
@@ -310,14 +276,26 @@ def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd
     table = table.sort_values([IcebergCols.score, IcebergCols.iceberg_id],
                               ascending=[False, True], ignore_index=True)
     table[IcebergCols.rank] = np.arange(1, len(table) + 1, dtype=np.int64)
-    return table[ICEBERGS.columns + _SCORE_COLUMNS]
+    return table[ICEBERGS.columns + _EXTRA_COLUMNS + _SCORE_COLUMNS]
 
 
 def _empty_icebergs() -> pd.DataFrame:
     table = ICEBERGS.empty()
-    for column in _SCORE_COLUMNS:
+    table[IcebergCols.spike] = pd.Series(dtype="boolean")
+    table[IcebergCols.n_repeat_customers] = pd.Series(dtype="Int64")
+    table[CombinationCols.combination] = pd.Series(dtype="str")
+    for column in _COMBINATION_COLUMNS[1:] + _SCORE_COLUMNS:
         table[column] = pd.Series(dtype=np.float64)
     return table
+
+
+def _repeat_customers(members: pd.DataFrame, by_iceberg: pd.Series, ids: list[str]) -> pd.array:
+    """Customers with at least two of the iceberg's tickets; NA without a customer column."""
+    if TicketCols.customer_id not in members.columns:
+        return pd.array([pd.NA] * len(ids), dtype="Int64")
+    per_customer = members.groupby([by_iceberg, members[TicketCols.customer_id]]).size()
+    repeat = (per_customer >= 2).groupby(level=0).sum()
+    return pd.array(repeat.reindex(ids, fill_value=0), dtype="Int64")
 
 
 def _customer_columns(members: pd.DataFrame, by_iceberg: pd.Series,
@@ -354,18 +332,23 @@ def _agent_columns(members: pd.DataFrame, by_iceberg: pd.Series,
             fragmented.reindex(ids, fill_value=0.0).to_numpy(dtype=np.float64))
 
 
-def _onsets_and_trends(tickets: pd.DataFrame, ids: list[str]) -> tuple[list, list]:
-    """Each iceberg's onset and trend, from its daily counts over the whole data period."""
+def timing_table(tickets: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """Each iceberg's onset, trend and spike flag, from its daily counts over the data period."""
     days = _utc(tickets[TicketCols.created_at]).dt.tz_convert(None).dt.normalize()
     dated = tickets[TicketCols.iceberg_id].notna() & days.notna()
+    columns = [IcebergCols.onset, IcebergCols.trend, IcebergCols.spike]
     if not dated.any():
-        return [None] * len(ids), [None] * len(ids)
+        return pd.DataFrame(None, index=pd.Index(ids, dtype="str"), columns=columns, dtype=object)
     data_days = pd.date_range(days.min(), days.max(), freq="D")
     daily = (days[dated].groupby(tickets.loc[dated, TicketCols.iceberg_id].astype(str))
              .value_counts().unstack(fill_value=0)
              .reindex(index=ids, columns=data_days, fill_value=0))
     onsets = [onset_date(daily.loc[i]) for i in ids]
-    return onsets, [trend_status(daily.loc[i], onset) for i, onset in zip(ids, onsets)]
+    return pd.DataFrame({
+        IcebergCols.onset: onsets,
+        IcebergCols.trend: [trend_status(daily.loc[i], onset) for i, onset in zip(ids, onsets)],
+        IcebergCols.spike: [is_spike(daily.loc[i]) for i in ids],
+    }, index=pd.Index(ids, dtype="str"), dtype=object)
 
 
 def _utc(timestamps: pd.Series) -> pd.Series:

@@ -51,6 +51,9 @@ class IcebergCols:
     onset = "onset"
     trend = "trend"
     representative_ticket_ids = "representative_ticket_ids"
+    # Extra columns (not required by the contract).
+    spike = "spike"                            # last week a spike against its own history
+    n_repeat_customers = "n_repeat_customers"  # customers with two or more of its tickets
 
 
 class AttributeCols:
@@ -64,6 +67,21 @@ class AttributeCols:
     lift = "lift"
     p_value = "p_value"
     q_value = "q_value"
+    n_values = "n_values"            # distinct values of the dimension the iceberg spans
+    window_start = "window_start"    # the tickets compared: created in [start, end)
+    window_end = "window_end"
+    topical = "topical"              # the dimension restates the topic (see evidence.py)
+
+
+class CombinationCols:
+    """Extra ``icebergs`` columns: the most over-represented pair of values."""
+
+    iceberg_id = "iceberg_id"
+    combination = "top_combination"
+    support = "combination_support"
+    share = "combination_share"
+    baseline_share = "combination_baseline_share"
+    lift = "combination_lift"
 
 
 class TimelineCols:

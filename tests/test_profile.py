@@ -7,8 +7,9 @@ import pytest
 from scipy.stats import fisher_exact
 
 from pipeline.config import ProfileConfig
-from pipeline.profile import (ScoreCols, attribute_table, enrichment_p_values, iceberg_table,
-                              onset_date, profiles, q_values, timeline_table, trend_status)
+from pipeline.evidence import attribute_table, enrichment_p_values, q_values
+from pipeline.profile import (ScoreCols, iceberg_table,
+                              onset_date, profiles, timeline_table, trend_status)
 from pipeline.schemas import (ATTRIBUTES, ICEBERGS, TIMELINE, AttributeCols, IcebergCols,
                               TicketCols, TimelineCols)
 
@@ -98,7 +99,8 @@ def test_attribute_table_empty_cases_and_bad_dimension(platform_tickets):
     for table in (attribute_table(platform_tickets, []),
                   attribute_table(platform_tickets.assign(**{T.iceberg_id: None}), ["platform"])):
         assert table.empty
-        assert list(table.columns) == ATTRIBUTES.columns + [A.baseline_count]
+        assert list(table.columns) == ATTRIBUTES.columns + [A.baseline_count, A.n_values,
+                                                             A.window_start, A.window_end]
         ATTRIBUTES.to_arrow(table)
     with pytest.raises(ValueError, match="region"):
         attribute_table(platform_tickets, ["region"])
