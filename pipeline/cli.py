@@ -21,6 +21,7 @@ EXIT_USAGE = 2
 EXIT_DATA = 3
 EXIT_MISSING_INPUT = 4
 EXIT_CONFIG = 5
+EXIT_LOCK_HELD = 6
 EXIT_NO_RUN = 7
 EXIT_CODES = {
     EXIT_OK: "success",
@@ -29,6 +30,7 @@ EXIT_CODES = {
     EXIT_DATA: "data error: the input cannot be read as tickets (empty, no text column, bad format)",
     EXIT_MISSING_INPUT: "the input file does not exist",
     EXIT_CONFIG: "configuration error: unknown setting, wrong type, unreadable config file",
+    EXIT_LOCK_HELD: "another run holds the output folder's lock (OUT/.lock); nothing was done",
     EXIT_NO_RUN: "no finished run where one was expected (iceberg show before iceberg run)",
 }
 
@@ -47,13 +49,10 @@ class Failure(click.ClickException):
         click.echo(f"iceberg: error: {self.format_message()}", err=True)
 
 
-def _configure_logging(quiet: bool) -> None:
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
-    log.propagate = False
+def _configure_logging(quiet: bool, log_format: str = "text") -> None:
+    from pipeline.logs import configure_logging
+
+    configure_logging(log, quiet=quiet, log_format=log_format)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,6 +64,8 @@ def cli() -> None:
     Examples:
       iceberg run --input tickets.csv --out out
       iceberg show --out out --top 10
+      iceberg diff --out out
+      iceberg runs list --out out
     """
 
 
@@ -77,9 +78,18 @@ def cli() -> None:
               help="Output folder: runs/<run_id>/, latest, cache/.")
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Override one setting, e.g. --set cluster.min_cluster_size=20 (repeatable).")
+@click.option("--mode", type=click.Choice(["auto", "assign", "full"]), default=None,
+              help="assign: put new tickets into existing icebergs; full: re-cluster everything; "
+                   "auto (default, incremental.mode): decide from documented signals.")
+@click.option("--resume", is_flag=True,
+              help="Reuse what an unfinished (killed) run with the same input, config and mode computed.")
+@click.option("--dry-run", is_flag=True,
+              help="Validate the input and config and say what a run would do; write nothing.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per log line on stderr (for log collectors).")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors; no progress bar.")
 def run_command(input_path: Path, config_path: Path | None, out: Path, assignments: tuple[str, ...],
-                quiet: bool) -> None:
+                mode: str | None, resume: bool, dry_run: bool, log_format: str, quiet: bool) -> None:
     """Ingest, clean, redact, embed, cluster and profile tickets into a new run.
 
     Writes OUT/runs/<run_id>/ (manifest.json, tickets, icebergs, attributes, timeline,
@@ -91,26 +101,47 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
       iceberg run --input sample_data/helpdesk_tickets.csv
       iceberg run --input sample_data/cfpb_complaints.csv.gz --config sample_data/cfpb.toml --out cfpb-out
       iceberg run --input tickets.jsonl --set cluster.min_cluster_size=25 --set embedding.backend=torch
+      iceberg run --input tickets.csv --mode assign --log-format json --quiet   # nightly
+      iceberg run --input tickets.csv --dry-run
     """
-    _configure_logging(quiet)
+    _configure_logging(quiet, log_format)
+    if not dry_run:
+        _fail_fast_if_locked(out)
     from pipeline.embed import EmbeddingError
+    from pipeline.incremental import ModeError
     from pipeline.ingest import InputError
     from pipeline.run import run
+    from pipeline.store.lock import LockHeld
 
     config = _config(config_path, assignments)
     if not input_path.exists():
         raise Failure(f"input file {str(input_path)!r} not found; pass an existing CSV, JSONL or "
                       "Parquet export to --input", EXIT_MISSING_INPUT)
     try:
-        result = run(input_path, out, config, progress=(not quiet) and sys.stderr.isatty())
+        if dry_run:
+            from pipeline.dry_run import plan_text, run_plan
+
+            click.echo(plan_text(run_plan(input_path, out, config, mode)))
+            return
+        result = run(input_path, out, config, progress=(not quiet) and sys.stderr.isatty(),
+                     mode=mode, resume=resume)
     except InputError as exc:
         raise Failure(str(exc), EXIT_DATA) from exc
     except EmbeddingError as exc:
         raise Failure(str(exc), EXIT_CONFIG) from exc
+    except LockHeld as exc:
+        raise Failure(str(exc), EXIT_LOCK_HELD) from exc
+    except ModeError as exc:
+        raise Failure(f"{exc} (setting incremental.mode)", EXIT_CONFIG) from exc
     counts = result.manifest["counts"]
-    click.echo(f"Run {result.run_id}: {counts['tickets']:,} tickets "
+    inc = result.manifest["incremental"]
+    changes = result.manifest["changes"]
+    click.echo(f"Run {result.run_id} ({inc['mode']}): {counts['tickets']:,} tickets "
                f"({counts['rows_quarantined']:,} quarantined), {counts['icebergs']:,} icebergs, "
                f"{counts['unclustered']:,} tickets outside any iceberg.")
+    click.echo(f"Changes: {changes['new']} new, {changes['growing']} growing, {changes['faded']} faded, "
+               f"{changes['merged']} merged, {changes['split']} split; {changes['alerts']} alert(s) "
+               "(iceberg diff).")
     click.echo(f"Results: {result.folder}")
 
 
@@ -138,6 +169,121 @@ def show_command(out: Path, run_id: str | None, top: int) -> None:
     except UnsupportedSchema as exc:
         raise Failure(str(exc), EXIT_DATA) from exc
     click.echo(icebergs_summary(finished, top=top))
+
+
+@cli.command("diff")
+@click.argument("run_a", required=False)
+@click.argument("run_b", required=False)
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON (changes.json's format).")
+def diff_command(run_a: str | None, run_b: str | None, out: Path, as_json: bool) -> None:
+    """What changed between two runs: new, growing, fading, merged and split icebergs, alerts.
+
+    With no run ids: the latest run against the one before it (its changes.json). With
+    RUN_A only: RUN_A against the latest run. With both: RUN_A against RUN_B.
+
+    \b
+    Examples:
+      iceberg diff
+      iceberg diff 20240301T020000Z-a1b2c3 --json
+      iceberg diff RUN_A RUN_B --out nightly-out
+    """
+    import json
+
+    from pipeline.history import changes_between
+    from pipeline.store import RunNotFound, UnsupportedSchema
+
+    try:
+        changes = changes_between(out, run_a, run_b)
+    except RunNotFound as exc:
+        raise Failure(str(exc), EXIT_NO_RUN) from exc
+    except UnsupportedSchema as exc:
+        raise Failure(str(exc), EXIT_DATA) from exc
+    if as_json:
+        click.echo(json.dumps(changes, indent=2, default=str))
+    else:
+        from pipeline.changes import changes_text
+
+        click.echo(changes_text(changes))
+
+
+@cli.group("runs")
+def runs_group() -> None:
+    """Run history, from the manifests under OUT/runs/.
+
+    \b
+    Examples:
+      iceberg runs list
+      iceberg runs show --out out
+    """
+
+
+@runs_group.command("list")
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Show at most this many runs, newest last.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
+def runs_list_command(out: Path, limit: int, as_json: bool) -> None:
+    """One line per run: id, status, mode, tickets, icebergs, changes, seconds.
+
+    \b
+    Examples:
+      iceberg runs list --out out --limit 7
+      iceberg runs list --json
+    """
+    import json
+
+    from pipeline.history import run_rows, runs_table
+
+    rows = run_rows(out)[-limit:]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, default=str))
+    elif not rows:
+        click.echo(f"no runs in {str(out)!r}")
+    else:
+        click.echo(runs_table(rows))
+
+
+@runs_group.command("show")
+@click.argument("run_id", required=False)
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run.")
+def runs_show_command(run_id: str | None, out: Path) -> None:
+    """Print one run's manifest as JSON (default: the latest finished run).
+
+    \b
+    Examples:
+      iceberg runs show
+      iceberg runs show 20240301T020000Z-a1b2c3 --out nightly-out
+    """
+    import json
+
+    from pipeline.history import run_manifest
+    from pipeline.store import RunNotFound
+
+    try:
+        click.echo(json.dumps(run_manifest(out, run_id), indent=2, default=str))
+    except RunNotFound as exc:
+        raise Failure(str(exc), EXIT_NO_RUN) from exc
+
+
+def _fail_fast_if_locked(out: Path) -> None:
+    """Exit 6 before the heavy imports when another run holds OUT/.lock (``run`` checks again)."""
+    from filelock import FileLock, Timeout
+
+    path = out / ".lock"   # pipeline.store.lock.LOCK_FILE; importing it would load pandas first
+    if not path.exists():
+        return
+    probe = FileLock(str(path), timeout=0)
+    try:
+        probe.acquire()
+    except Timeout:
+        raise Failure(f"another iceberg run is writing to {str(out)!r}; wait for it to finish or "
+                      "pass a different --out", EXIT_LOCK_HELD) from None
+    probe.release()
 
 
 def _config(config_path: Path | None, assignments: tuple[str, ...]):

@@ -69,6 +69,7 @@ class EmbeddingConfig:
     batch_size: int = 64
     threads: int = 0                   # CPU threads for the model; 0 = number of cores
     long_text: str = "chunk"           # chunk (embed windows, mean-pool) | truncate
+    window_tokens: int = 128           # tokens per window (capped by the model's maximum)
     max_chunks: int = 8                # at most this many windows per ticket
     model_cache: str = ""              # where ONNX exports are kept; "" = ~/.cache/iceberg/models
 
@@ -93,6 +94,38 @@ class ProfileConfig:
 
 
 @dataclass
+class IncrementalConfig:
+    """How a run on a grown input chooses between assigning and re-clustering (``--mode``)."""
+
+    mode: str = "auto"                 # auto | assign | full (the CLI's --mode overrides it)
+    full_every_days: int = 7           # auto: full re-cluster once the data is this many days newer than the last full run
+    max_new_share: float = 0.25        # auto: full when new or changed tickets exceed this share of the previous run's
+    max_outside_share: float = 0.5     # auto: full when more than this share of the new tickets is left outside…
+    min_new_for_signals: int = 20      # …or drifts, but only judged once at least this many tickets are new
+    max_drift: float = 0.10            # auto: full when new tickets' mean similarity to their iceberg is this much below the old members'
+    assign_threshold: float = -1.0     # cosine a new ticket needs to join an iceberg; -1 = cluster.assign_threshold
+    pool_min_new: int = 1              # re-cluster the outlier pool when at least this many tickets joined it this run
+    pool_join_similarity: float = 0.80 # a pool cluster this similar to an existing iceberg joins it instead of being born
+
+
+@dataclass
+class AlertsConfig:
+    """Rules that turn changes.json entries into alerts, and an optional webhook."""
+
+    new_min_customers: int = 5         # alert on a new iceberg with at least this many customers (0 = off)
+    new_min_size: int = 5              # …and at least this many tickets
+    growth_min_pct: float = 50.0       # alert on an iceberg that grew by at least this percentage since the previous run (0 = off)
+    growth_min_size: int = 10          # …and has at least this many tickets now
+    growth_min_new: int = 3            # …and at least this many more tickets than before
+    on_merge_split: bool = False       # alert on merged and split icebergs too
+    webhook_url: str = ""              # POST changes' alerts as JSON here ("" = no webhook)
+    webhook_timeout: float = 5.0       # seconds per attempt
+    webhook_retries: int = 3           # attempts in all, with exponential back-off
+    webhook_backoff: float = 1.0       # seconds before the second attempt; doubles each time (capped at 30 s)
+    webhook_on_empty: bool = False     # also POST when a run has no alerts
+
+
+@dataclass
 class Config:
     input: InputConfig = field(default_factory=InputConfig)
     columns: ColumnsConfig = field(default_factory=ColumnsConfig)
@@ -101,6 +134,8 @@ class Config:
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     profile: ProfileConfig = field(default_factory=ProfileConfig)
+    incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

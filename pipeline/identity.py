@@ -45,6 +45,12 @@ class KnownIcebergs:
         return max(numbers, default=0) + 1
 
 
+def next_iceberg_id(known: KnownIcebergs, taken=()) -> str:
+    """The next unused id after every id in ``known`` and in ``taken``."""
+    numbers = [int(i[len(ID_PREFIX):]) for i in list(known.ids) + list(taken) if i.startswith(ID_PREFIX)]
+    return f"{ID_PREFIX}{max(numbers, default=0) + 1:04d}"
+
+
 @dataclass(frozen=True)
 class Identities:
     cluster_to_id: dict[int, str]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipeline.clean import cleaned_texts
 from pipeline.config import Config, RedactConfig
+from pipeline.ingest import InputError
 from pipeline.redact import pseudonymise_id, redacted_texts
 from pipeline.schemas import QuarantineCols, TicketCols
 
@@ -43,6 +44,13 @@ def prepared_tickets(tickets: pd.DataFrame, quarantine: pd.DataFrame, config: Co
     tickets, more = redacted_columns(tickets, config.redact)
     counts.update(more)
     too_short = tickets[TicketCols.text].fillna("").str.len() < config.clean.min_chars
+    if too_short.all():   # nothing left to embed or cluster: say why, instead of crashing later
+        reasons = pd.concat([quarantine[QuarantineCols.reason],
+                             pd.Series(["no text left after cleaning"] * len(tickets))])
+        common = reasons.value_counts().index[0] if len(reasons) else "no rows"
+        raise InputError(f"none of the {len(reasons):,} rows of {source} is a usable ticket (most "
+                         f"common reason: {common}); check the input, and that [columns] id and "
+                         "body name its id and text columns")
     rejected = tickets.loc[too_short].astype("string").assign(**{
         QuarantineCols.reason: "no text left after cleaning",
         QuarantineCols.source: source,

@@ -3,10 +3,17 @@
 ingest → prepare (clean + redact) → embed (cache) → cluster → identify → profile → store.
 Each stage is a function of its own module; this one only sequences them, times them
 (``stages`` in the manifest) and writes the run through ``pipeline.store``.
+
+``mode`` (``pipeline.incremental``) replaces cluster → identify by ``assign`` when a run
+only needs to place new tickets; the run holds ``OUT/.lock`` throughout
+(``pipeline.store.lock``), writes ``changes.json`` (``pipeline.changes``) and, once
+finished, posts its alerts to the webhook (``pipeline.alerts``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import platform
 import time
@@ -19,6 +26,9 @@ from typing import Iterator
 
 import pandas as pd
 
+from pipeline import incremental
+from pipeline.alerts import alert_payload, send_alerts
+from pipeline.changes import CHANGES_FILE, iceberg_changes, with_alerts
 from pipeline.cluster import cluster_assignments, clusterer_from_config
 from pipeline.config import Config
 from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
@@ -27,7 +37,10 @@ from pipeline.ingest import Ingested, read_tickets
 from pipeline.prepare import Prepared, prepared_tickets
 from pipeline.profile import Profiles, profiles
 from pipeline.schemas import SCHEMA_VERSION, TICKETS, TicketCols
-from pipeline.store import EmbeddingCache, RunWriter, cache_folder, latest_run_id, load_run, new_run_id
+from pipeline.store import EmbeddingCache, RunWriter, cache_folder, latest_run_id, new_run_id
+from pipeline.store import checkpoint
+from pipeline.store.atomic import atomic_write_json
+from pipeline.store.lock import run_lock
 
 log = logging.getLogger("iceberg")
 
@@ -47,7 +60,8 @@ class _Stages:
         record["seconds"] = round(time.perf_counter() - started, 3)
         self.records.append(record)
         log.info("%-8s %6.1f s  %s → %s rows", name, record["seconds"],
-                 _n(record["rows_in"]), _n(record["rows_out"]))
+                 _n(record["rows_in"]), _n(record["rows_out"]), extra={"event": "stage", "stage": name, **{
+                     k: record[k] for k in ("seconds", "rows_in", "rows_out")}})
 
 
 @dataclass(frozen=True)
@@ -58,20 +72,40 @@ class RunResult:
 
 
 def run(input_path: str | Path, out: str | Path, config: Config | None = None, *,
-        embedder: Embedder | None = None, progress: bool | None = None) -> RunResult:
+        embedder: Embedder | None = None, progress: bool | None = None, mode: str | None = None,
+        resume: bool = False) -> RunResult:
     """Run the pipeline on ``input_path`` and write ``out/runs/<run_id>/``; returns its manifest.
 
+    ``mode`` is ``auto``, ``assign`` or ``full`` (default: ``incremental.mode``; see
+    ``pipeline.incremental``). ``resume`` reuses what an unfinished run with the same
+    input, config and mode already computed (``pipeline.store.checkpoint``).
     A run that fails leaves a manifest with ``status = "failed"`` and the error, and
-    ``out/latest`` untouched.
+    ``out/latest`` untouched. Raises ``LockHeld`` at once when another run holds ``out``.
     """
     config = config or Config()
     out = Path(out)
+    mode = mode or config.incremental.mode
+    if mode not in incremental.MODES:
+        raise incremental.ModeError(f"mode must be one of {', '.join(incremental.MODES)}, got {mode!r}")
+    with run_lock(out):
+        result = _locked_run(input_path, out, config, embedder, progress, mode, resume)
+    _deliver_alerts(result, out, config)
+    return result
+
+
+def _locked_run(input_path, out: Path, config: Config, embedder: Embedder | None,
+                progress: bool | None, mode: str, resume: bool) -> RunResult:
     started_at = _now()
-    writer = RunWriter(out, new_run_id())
+    state = {"input_sha256": _sha256(input_path), "config": config.to_dict(),
+             "previous_run_id": latest_run_id(out), "mode": mode}
+    run_id = (checkpoint.resumable_run(out, state) if resume else None) or new_run_id()
+    writer = RunWriter(out, run_id)
+    checkpoint.write_state(writer.folder, state)
+    log.info("run %s started (mode %s%s)", run_id, mode, ", resuming" if resume else "",
+             extra={"event": "run_started", "run_id": run_id, "requested_mode": mode})
     stages = _Stages()
     try:
-        computed = _computed(input_path, out, config, embedder or embedder_from_config(config.embedding),
-                             writer, stages, progress)
+        computed = _computed(input_path, out, config, embedder, writer, stages, progress, mode)
     except BaseException as exc:
         writer.finish({"schema_version": SCHEMA_VERSION, "run_id": writer.run_id, "status": "failed",
                        "error": f"{type(exc).__name__}: {exc}", "started_at": started_at,
@@ -79,7 +113,25 @@ def run(input_path: str | Path, out: str | Path, config: Config | None = None, *
         raise
     manifest = _manifest(computed, config, writer.run_id, started_at, stages)
     writer.finish(manifest)
+    checkpoint.clear(writer.folder)
+    log.info("run %s finished (%s)", run_id, computed.incremental["mode"],
+             extra={"event": "run_finished", "run_id": run_id, "counts": manifest["counts"],
+                    "mode": computed.incremental["mode"], "alerts": len(computed.changes["alerts"])})
     return RunResult(run_id=writer.run_id, folder=writer.folder, manifest=manifest)
+
+
+def _deliver_alerts(result: RunResult, out: Path, config: Config) -> None:
+    """Post the run's alerts to the webhook, if one is set; never raises (``pipeline.alerts``)."""
+    if not config.alerts.webhook_url:
+        return
+    try:
+        changes = json.loads((result.folder / CHANGES_FILE).read_text(encoding="utf-8"))
+        payload = alert_payload(changes, out=str(out), finished_at=result.manifest["finished_at"],
+                                changes_path=str(result.folder / CHANGES_FILE))
+        record = send_alerts(payload, config.alerts)
+        atomic_write_json(record, result.folder / "webhook.json")
+    except Exception as exc:   # noqa: BLE001 — the run has succeeded; a webhook never undoes that
+        log.warning("alert webhook not sent: %s: %s", type(exc).__name__, exc)
 
 
 @dataclass(frozen=True)
@@ -89,10 +141,12 @@ class _Computed:
     tickets: pd.DataFrame
     embeddings: Embeddings
     profiled: Profiles
+    incremental: dict
+    changes: dict
 
 
-def _computed(input_path, out: Path, config: Config, embedder: Embedder, writer: RunWriter,
-              stages: _Stages, progress: bool | None) -> _Computed:
+def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, writer: RunWriter,
+              stages: _Stages, progress: bool | None, mode: str) -> _Computed:
     """Every stage in turn; each table is written as soon as it is final."""
     run_id = writer.run_id
     with stages.stage("ingest", None) as s:
@@ -106,6 +160,12 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder, writer:
         tickets = prepared.tickets
         s["rows_out"] = len(tickets)
 
+    previous = incremental.previous_run(out)
+    is_new = incremental.new_ticket_mask(tickets, previous)
+    until = incremental.data_until(tickets)
+    decision = incremental.planned_mode(mode, previous, config, n_tickets=len(tickets),
+                                        n_new=int(is_new.sum()), until=until)
+    embedder = embedder or embedder_from_config(config.embedding)
     with stages.stage("embed", len(tickets)) as s:
         cache = EmbeddingCache(cache_folder(out), embedder.key).load()
         embeddings = ticket_embeddings(tickets[TicketCols.text].tolist(), embedder, cache,
@@ -113,18 +173,25 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder, writer:
                                        progress=progress)
         s["rows_out"] = len(embeddings.vectors)
 
-    with stages.stage("cluster", len(tickets)) as s:
-        assignments, centroids = cluster_assignments(tickets, embeddings.vectors,
-                                                     clusterer_from_config(config.cluster))
-        s["rows_out"] = int((assignments["cluster"] >= 0).sum())
-
-    with stages.stage("identify", len(centroids)) as s:
-        identities = iceberg_identities(assignments, centroids, _previous_icebergs(out, embeddings.dim),
-                                        run_id)
-        ids = assignments["cluster"].map(identities.cluster_to_id).astype("string")
-        tickets = tickets.assign(**{TicketCols.iceberg_id: ids,
-                                    TicketCols.membership: assignments[TicketCols.membership]})
-        s["rows_out"] = len(identities.cluster_to_id)
+    if previous is not None and len(previous.known.ids) and previous.known.centroids.shape[1] != embeddings.dim:
+        previous = None
+        decision = incremental.planned_mode(mode, None, config, n_tickets=len(tickets),
+                                            n_new=len(tickets), until=until)
+    grouped = checkpoint.read_grouped(writer.folder)
+    if grouped is not None:
+        log.info("resuming: reusing the icebergs decided by the killed run %s", run_id,
+                 extra={"event": "resume", "run_id": run_id})
+    else:
+        grouped = _grouped(tickets, embeddings, previous, is_new, decision, config, run_id, stages)
+        checkpoint.write_grouped(writer.folder, grouped)
+    by_ticket = grouped.iceberg_ids.set_index(TicketCols.ticket_id)
+    tickets = tickets.assign(**{
+        TicketCols.iceberg_id: tickets[TicketCols.ticket_id].map(by_ticket[TicketCols.iceberg_id]).astype("string"),
+        TicketCols.membership: tickets[TicketCols.ticket_id].map(by_ticket[TicketCols.membership]).astype("float64")})
+    identities = grouped
+    inc = _incremental_record(grouped.decision, previous, is_new, tickets, until, run_id)
+    log.info("mode %s: %s", inc["mode"], "; ".join(inc["reasons"]),
+             extra={"event": "mode", "mode": inc["mode"], "reasons": inc["reasons"], "signals": inc["signals"]})
 
     with stages.stage("profile", len(tickets)) as s:
         profiled = profiles(tickets, embeddings.vectors, ingested.dimensions, config.profile)
@@ -139,8 +206,70 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder, writer:
         writer.write_table("lineage.parquet", identities.lineage)
         writer.write_table("quarantine.parquet", prepared.quarantine)
         writer.write_registry(identities.known)
+        changes = iceberg_changes(previous.icebergs if previous else None, profiled.icebergs,
+                                  identities.lineage, run_id=run_id,
+                                  previous_run_id=previous.run_id if previous else None, mode=inc["mode"])
+        changes = with_alerts(changes, config.alerts)
+        atomic_write_json(changes, writer.folder / CHANGES_FILE)
         s["rows_out"] = len(tickets)
-    return _Computed(ingested, prepared, tickets, embeddings, profiled)
+    return _Computed(ingested, prepared, tickets, embeddings, profiled, inc, changes)
+
+
+def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, previous, is_new, decision, config: Config,
+             run_id: str, stages: _Stages) -> checkpoint.Grouped:
+    """The icebergs of this run: assign (and pool) new tickets, or re-cluster and identify."""
+    clusterer = clusterer_from_config(config.cluster)
+    if decision.mode == "assign":
+        with stages.stage("assign", int(is_new.sum())) as s:
+            assigned = incremental.assigned_icebergs(tickets, embeddings.vectors, is_new, previous,
+                                                     run_id, clusterer, config)
+            decision = incremental.confirmed_mode(decision, assigned.stats, config)
+            s["rows_out"] = assigned.stats["assigned"]
+        if decision.mode == "assign":
+            frame = pd.DataFrame({TicketCols.ticket_id: tickets[TicketCols.ticket_id].to_numpy(),
+                                  TicketCols.iceberg_id: assigned.iceberg_ids.to_numpy(),
+                                  TicketCols.membership: assigned.membership.to_numpy()})
+            return checkpoint.Grouped(frame, assigned.lineage, assigned.known,
+                                      _decision_record(decision, assigned.stats))
+
+    with stages.stage("cluster", len(tickets)) as s:
+        assignments, centroids = cluster_assignments(tickets, embeddings.vectors, clusterer)
+        s["rows_out"] = int((assignments["cluster"] >= 0).sum())
+
+    with stages.stage("identify", len(centroids)) as s:
+        known = previous.known if previous is not None else KnownIcebergs.none(embeddings.dim)
+        identities = iceberg_identities(assignments, centroids, known, run_id)
+        ids = assignments["cluster"].map(identities.cluster_to_id).astype("string")
+        s["rows_out"] = len(identities.cluster_to_id)
+    frame = pd.DataFrame({TicketCols.ticket_id: tickets[TicketCols.ticket_id].to_numpy(),
+                          TicketCols.iceberg_id: ids.to_numpy(),
+                          TicketCols.membership: assignments[TicketCols.membership].to_numpy()})
+    return checkpoint.Grouped(frame, identities.lineage, identities.known, _decision_record(decision, {}))
+
+
+def _decision_record(decision, stats: dict) -> dict:
+    return {"requested": decision.requested, "mode": decision.mode, "reasons": decision.reasons,
+            "signals": decision.signals, "assign": stats}
+
+
+def _incremental_record(decision: dict, previous, is_new, tickets: pd.DataFrame, until: str | None,
+                        run_id: str) -> dict:
+    """The manifest's ``incremental`` block (and what the next run's ``auto`` reads)."""
+    before = previous.incremental if previous is not None else {}
+    full = decision["mode"] == "full"
+    removed = 0
+    if previous is not None:
+        removed = int((~previous.tickets[TicketCols.ticket_id].isin(tickets[TicketCols.ticket_id])).sum())
+    return {
+        **decision,
+        "previous_run_id": previous.run_id if previous is not None else None,
+        "data_until": until,
+        "last_full_run_id": run_id if full else before.get("last_full_run_id"),
+        "last_full_data_until": until if full else before.get("last_full_data_until"),
+        "runs_since_full": 0 if full else int(before.get("runs_since_full", 0)) + 1,
+        "new_tickets": int(is_new.sum()),
+        "removed_tickets": removed,
+    }
 
 
 def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
@@ -164,6 +293,8 @@ def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
             "icebergs": len(computed.profiled.icebergs),
         },
         "stages": stages.records,
+        "incremental": computed.incremental,
+        "changes": computed.changes["summary"],
         "embedding": computed.embeddings.manifest(),
         "columns": {"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions},
         "redactions": computed.prepared.redactions,
@@ -171,11 +302,15 @@ def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
     }
 
 
-def _previous_icebergs(out: Path, dim: int) -> KnownIcebergs:
-    if latest_run_id(out) is None:
-        return KnownIcebergs.none(dim)
-    known = load_run(out).known_icebergs()
-    return known if known.centroids.shape[1] == dim else KnownIcebergs.none(dim)
+def _sha256(path) -> str | None:
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
 
 
 def _ticket_columns(tickets: pd.DataFrame) -> list[str]:

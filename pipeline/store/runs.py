@@ -41,8 +41,10 @@ class UnsupportedSchema(ValueError):
 
 
 def new_run_id(now: datetime | None = None) -> str:
+    """UTC start time to the millisecond, then a random tag: ids sort in the order runs began
+    (``list_runs`` and ``iceberg diff`` rely on it), even for runs within the same second."""
     now = now or datetime.now(timezone.utc)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def runs_folder(out: Path) -> Path:

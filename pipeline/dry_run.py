@@ -1,0 +1,89 @@
+"""``iceberg run --dry-run``: validate the input and config, say what a run would do.
+
+Reads and prepares the input (so every data error a run would hit shows up, with its
+exit code), compares it with the latest finished run, looks the texts up in the
+embedding cache, and decides the mode as far as it can be decided before embedding.
+Writes nothing, loads no model, and does not take the lock (it only reports whether a
+run holds it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from pipeline import incremental
+from pipeline.config import Config
+from pipeline.embed import embedder_key, text_hash
+from pipeline.ingest import read_tickets
+from pipeline.prepare import prepared_tickets
+from pipeline.schemas import TicketCols
+from pipeline.store import EmbeddingCache, cache_folder
+from pipeline.store.lock import lock_holder, lock_path
+
+
+def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str | None = None) -> dict:
+    """What ``run(input_path, out, config, mode=mode)`` would do, as a dict."""
+    out = Path(out)
+    mode = mode or config.incremental.mode
+    ingested = read_tickets(input_path, config)
+    prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
+                                source=ingested.source["path"])
+    tickets = prepared.tickets
+    previous = incremental.previous_run(out)
+    is_new = incremental.new_ticket_mask(tickets, previous)
+    until = incremental.data_until(tickets)
+    decision = incremental.planned_mode(mode, previous, config, n_tickets=len(tickets),
+                                        n_new=int(is_new.sum()), until=until)
+    e = config.embedding
+    cache = EmbeddingCache(cache_folder(out), embedder_key(e, e.backend)).load()
+    found, _ = cache.lookup([text_hash(t) for t in tickets[TicketCols.text]])
+    plan_mode = decision.mode
+    if decision.requested == "auto" and decision.mode == "assign":
+        plan_mode = "assign (auto: may still switch to full once the new tickets are embedded)"
+    return {
+        "input": ingested.source,
+        "rows_read": ingested.rows_read,
+        "tickets": len(tickets),
+        "rows_quarantined": len(prepared.quarantine),
+        "dimensions": ingested.dimensions,
+        "out": str(out),
+        "lock": "held by " + str(lock_holder(out) or "another run") if _lock_held(out) else "free",
+        "previous_run_id": previous.run_id if previous else None,
+        "new_or_changed_tickets": int(is_new.sum()),
+        "removed_tickets": int((~previous.tickets[TicketCols.ticket_id].isin(tickets[TicketCols.ticket_id])).sum())
+        if previous else 0,
+        "to_embed": int((~found).sum()),
+        "cached": int(found.sum()),
+        "mode": plan_mode,
+        "reasons": decision.reasons,
+        "signals": decision.signals,
+        "webhook": config.alerts.webhook_url or None,
+    }
+
+
+def plan_text(plan: dict) -> str:
+    lines = [
+        f"Dry run: nothing written. Input {plan['input']['path']}: {plan['rows_read']:,} rows → "
+        f"{plan['tickets']:,} tickets, {plan['rows_quarantined']:,} would be quarantined.",
+        f"Output {plan['out']}: previous run {plan['previous_run_id'] or '(none)'}; lock {plan['lock']}.",
+        f"{plan['new_or_changed_tickets']:,} new or changed tickets, {plan['removed_tickets']:,} removed; "
+        f"{plan['to_embed']:,} texts to embed ({plan['cached']:,} cached).",
+        f"Mode: {plan['mode']} — {'; '.join(plan['reasons'])}.",
+    ]
+    if plan["webhook"]:
+        lines.append(f"Alerts would be posted to {plan['webhook']}.")
+    return "\n".join(lines)
+
+
+def _lock_held(out: Path) -> bool:
+    if not lock_path(out).exists():
+        return False
+    lock = FileLock(str(lock_path(out)), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False
