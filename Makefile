@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 # cpu (default): small CPU-only PyTorch; cuda: PyPI's CUDA build; skip: keep your own.
 TORCH  ?= cpu
 OUT    ?= out
-PYTEST_ARGS ?=
+# Tests marked slow are covered by benchmarks (bench/) and left out here: make test PYTEST_ARGS= runs all.
+PYTEST_ARGS ?= -m "not slow"
 
 .PHONY: demo test install dev bench clean
 

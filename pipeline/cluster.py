@@ -62,6 +62,7 @@ class IcebergClusterer(ClusterMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = _unit_rows(check_array(X, dtype=np.float32))
+        self.n_features_in_ = X.shape[1]
         if not 0 < self.merge_threshold <= 1 or not 0 <= self.assign_threshold <= 1:
             raise ValueError("merge_threshold must be in (0, 1] and assign_threshold in [0, 1]")
         n = len(X)
@@ -82,6 +83,9 @@ class IcebergClusterer(ClusterMixin, BaseEstimator):
         """Nearest centroid when similar enough (``assign_threshold``), else outside."""
         check_is_fitted(self, "centroids_")
         X = _unit_rows(check_array(X, dtype=np.float32))
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
         labels = np.full(len(X), OUTSIDE, dtype=np.int64)
         similarity = np.zeros(len(X), dtype=np.float64)
         if self.n_clusters_ == 0 or len(X) == 0:
@@ -119,6 +123,8 @@ class IcebergClusterer(ClusterMixin, BaseEstimator):
     def _merged(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Merge clusters with similar centroids; renumber by size (largest = 0)."""
         centroids = self._centroids(X, labels)
+        if len(centroids) == 0:   # HDBSCAN found nothing (e.g. fewer rows than min_cluster_size)
+            return np.full(len(labels), OUTSIDE, dtype=np.int64)
         if len(centroids) >= 2:
             groups = AgglomerativeClustering(
                 n_clusters=None, metric="cosine", linkage="average",

