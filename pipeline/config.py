@@ -89,6 +89,9 @@ class ClusterConfig:
 class ProfileConfig:
     period: str = "W"                  # timeline bucket: D | W | M
     fdr_alpha: float = 0.05            # q-value threshold for an attribute to count as evidence
+    min_evidence_count: int = 5        # …and at least this many of the iceberg's tickets in its window
+    min_evidence_share: float = 0.10   # …and at least this share of them (docs/analytics.md)
+    events: str = ""                   # CSV of events (date, name[, dimension, value]) to match onsets with; "" = none
     n_keywords: int = 8
     n_representatives: int = 5
 
@@ -106,6 +109,7 @@ class IncrementalConfig:
     assign_threshold: float = -1.0     # cosine a new ticket needs to join an iceberg; -1 = cluster.assign_threshold
     pool_min_new: int = 1              # re-cluster the outlier pool when at least this many tickets joined it this run
     pool_join_similarity: float = 0.80 # a pool cluster this similar to an existing iceberg joins it instead of being born
+    pool_join_vote: float = 0.5        # …or when this share of its tickets are nearest to one iceberg whose nearest tickets are that alike
 
 
 @dataclass

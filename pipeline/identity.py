@@ -5,7 +5,8 @@ is a one-to-one assignment (Hungarian) on a score that combines member overlap (
 over the tickets both runs saw) and centroid similarity; a pair counts as a match when
 the overlap reaches ``min_overlap`` or, for clusters with no shared tickets, when the
 centroids are at least ``min_centroid_similarity`` alike. Ids the previous run no longer
-had (faded earlier) are matched by centroid alone and come back as ``reborn``.
+had (faded earlier) are matched by centroid alone and come back as ``reborn``. A cluster
+that merges several previous icebergs keeps the oldest of their ids.
 
 Lineage events written per run: ``born`` (new id), ``continued`` (same id; its
 ``related_ids`` list ids merged into it), ``merged`` (an old id whose members now sit
@@ -88,6 +89,7 @@ def iceberg_identities(assignments: pd.DataFrame, centroids: np.ndarray, previou
     if n_old and len(clusters):
         rows, cols = linear_sum_assignment(np.where(np.isfinite(score), -score, 1e6))
         matched = {r: c for r, c in zip(rows, cols) if np.isfinite(score[r, c])}
+    matched = _oldest_id_wins(matched, containment, previous)
 
     number = previous.next_number()
     cluster_to_id: dict[int, str] = {}
@@ -126,6 +128,36 @@ def iceberg_identities(assignments: pd.DataFrame, centroids: np.ndarray, previou
           LineageCols.related_ids: r} for i, e, r in events],
         columns=LINEAGE.columns)
     return Identities(cluster_to_id, lineage, _updated_registry(previous, cluster_to_id, centroids, members))
+
+
+def _oldest_id_wins(matched: dict[int, int], containment: np.ndarray,
+                    previous: KnownIcebergs) -> dict[int, int]:
+    """When a cluster merges several previous icebergs, it keeps the oldest id.
+
+    A cluster that holds at least half the members of its matched iceberg and of other
+    unmatched previous icebergs merges them; whichever id was issued first (the lowest
+    number) names it, so a problem that an assign night briefly split in two gets its
+    original id back, and the younger id is reported ``merged`` into it.
+    """
+    taken = set(matched.values())
+    result = dict(matched)
+    for c, j in matched.items():
+        if containment[c, j] < 0.5:
+            continue
+        merged = [k for k in np.flatnonzero(containment[c] >= 0.5)
+                  if k not in taken and previous.active[k]]
+        oldest = min([j, *merged], key=lambda k: _id_number(previous.ids[k]))
+        if oldest != j:
+            result[c] = oldest
+            taken.discard(j)
+            taken.add(oldest)
+    return result
+
+
+def _id_number(iceberg_id: str) -> tuple[int, str]:
+    digits = iceberg_id[len(ID_PREFIX):]
+    return (int(digits), iceberg_id) if iceberg_id.startswith(ID_PREFIX) and digits.isdigit() \
+        else (10 ** 9, iceberg_id)
 
 
 def _updated_registry(previous: KnownIcebergs, cluster_to_id: dict[int, str], centroids: np.ndarray,

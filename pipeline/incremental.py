@@ -12,9 +12,12 @@ A nightly run on a grown ticket table has three ways to go (``--mode``):
   its own (same clusterer, same ``min_cluster_size`` as a full run of all tickets); a
   pool cluster that holds at least one ticket new to this run, and whose members are on
   average at least ``assign_threshold`` alike to its centroid, becomes an iceberg:
-  it joins an existing iceberg when its centroid is at least
-  ``pool_join_similarity`` alike, comes back under a faded id when it matches that id's
-  last centroid (``reborn``), and is ``born`` otherwise. A problem that arrives a few
+  it joins an existing iceberg when it is the same problem (its centroid at least
+  ``pool_join_similarity`` alike to the iceberg's, or — for an iceberg a full run merged
+  from neighbouring groups — most of its tickets nearest to that iceberg's tickets and
+  the centroid of those nearest tickets that alike; see ``_same_problem``), comes back
+  under a faded id when it matches that id's last centroid (``reborn``), and is ``born``
+  otherwise. Every decision and its figures go to the manifest (``pool_decisions``). A problem that arrives a few
   tickets a night is thus born the night it is dense enough, not at the next full run.
 - ``auto`` (default): ``full`` when there is no usable previous run, when the
   clustering or embedding settings changed, when the data is ``full_every_days`` newer
@@ -205,7 +208,7 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
     centroids = {i: known.centroids[j] for j, i in enumerate(known.ids)}
     events: list[tuple[str, str, list[str]]] = []
     pool_stats = {"pool_size": int(ids.isna().sum()), "pool_clustered": False, "pool_clusters": 0,
-                  "pool_born": 0, "pool_joined": 0}
+                  "pool_born": 0, "pool_joined": 0, "pool_decisions": []}
     pooled_new = int(ids.iloc[new_rows].isna().sum()) if len(new_rows) else 0
     pool = np.flatnonzero(ids.isna().to_numpy())
     min_size = clusterer._min_cluster_size(len(tickets))
@@ -225,10 +228,13 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
             if float((_unit(vectors[rows]) @ centroid).mean()) < threshold:
                 continue   # dense only by HDBSCAN's relative standard: not one problem
             target, event = None, "born"
+            decision = {"size": int(len(rows)), "new": int(is_new[rows].sum())}
             if len(active):
-                sims = known.centroids[active] @ centroid
-                if sims.max() >= inc.pool_join_similarity:
-                    target, event = known.ids[active[sims.argmax()]], "joined"
+                target, measured = _same_problem(vectors[rows], centroid, active, known, vectors, ids,
+                                                 inc.pool_join_similarity, inc.pool_join_vote)
+                decision.update(measured)
+                if target is not None:
+                    event = "joined"
             if target is None and faded:
                 sims = known.centroids[faded] @ centroid
                 j = faded[int(sims.argmax())]
@@ -237,6 +243,7 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
             if target is None:
                 target = next_iceberg_id(number_source, taken)
             taken.add(target)
+            pool_stats["pool_decisions"].append({**decision, "event": event, "iceberg_id": target})
             ids.iloc[rows] = target
             reference = centroids.get(target, centroid) if event == "joined" else centroid
             membership.iloc[rows] = np.clip(_unit(vectors[rows]) @ reference, 0, 1)
@@ -275,6 +282,44 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
              "outside_share": round(left_out / len(new_rows), 4) if len(new_rows) else 0.0,
              "drift": round(drift, 4) if drift is not None else None, **pool_stats}
     return Assigned(ids, membership, lineage, registry, stats)
+
+
+def _same_problem(members: np.ndarray, centroid: np.ndarray, active: np.ndarray, known: KnownIcebergs,
+                  vectors: np.ndarray, ids: pd.Series, threshold: float, vote: float
+                  ) -> tuple[str | None, dict]:
+    """The existing iceberg a pool cluster is the same problem as, or None; and the figures.
+
+    Two ways to be the same problem, both read at ``threshold`` (``pool_join_similarity``,
+    the full run's ``merge_threshold``): the cluster's centroid is that alike to the
+    iceberg's centroid; or — for an iceberg that a full run made by merging several
+    neighbouring groups, whose overall centroid lies between them — at least ``vote`` of
+    the cluster's tickets have their nearest iceberg ticket in that iceberg, and the
+    centroid of that iceberg's tickets nearest to the cluster (as many as the cluster
+    has) is that alike. That is the neighbourhood a full re-cluster would merge.
+    """
+    sims = known.centroids[active] @ centroid
+    best = int(sims.argmax())
+    figures = {"centroid_similarity": round(float(sims[best]), 4), "nearest_iceberg": known.ids[active[best]]}
+    if sims[best] >= threshold:
+        return known.ids[active[best]], figures
+    inside = np.flatnonzero(ids.notna().to_numpy())
+    if not len(inside):
+        return None, figures
+    inside_ids = ids.iloc[inside].to_numpy()
+    unit_members = _unit(members)
+    nearest = inside_ids[(unit_members @ _unit(vectors[inside]).T).argmax(axis=1)]
+    names, counts = np.unique(nearest.astype(str), return_counts=True)
+    winner = names[counts.argmax()]
+    share = counts.max() / len(members)
+    own = inside[inside_ids == winner]
+    own_sims = _unit(vectors[own]) @ centroid
+    closest = own[np.argsort(-own_sims, kind="stable")[:len(members)]]
+    local = float(_unit(vectors[closest].mean(axis=0)) @ centroid)
+    figures.update(vote_iceberg=str(winner), vote_share=round(float(share), 4),
+                   local_similarity=round(local, 4))
+    if share >= vote and local >= threshold:
+        return str(winner), figures
+    return None, figures
 
 
 def _settings_changed(before: dict, now: dict) -> list[str]:

@@ -108,6 +108,19 @@ def test_two_clusters_now_together_merge(first):
     assert absorbed not in merged.cluster_to_id.values()
 
 
+def test_a_merge_keeps_the_older_id_even_when_the_younger_is_larger():
+    """An assign night gave birth to ICE-0002 next to ICE-0001 (the same problem); the next
+    full run puts them back together: the older id names the cluster, the younger merges."""
+    small, large = tickets("s", 4), tickets("l", 12)
+    before = identify(clusters(small, large), [direction(0), moved(direction(0), 1, 0.3)])
+    assert before.cluster_to_id == {0: "ICE-0001", 1: "ICE-0002"}
+    merged = identify(clusters(small + large), [moved(direction(0), 1, 0.2)], before.known, "run-2")
+    assert merged.cluster_to_id == {0: "ICE-0001"}
+    found = events(merged)
+    assert found["ICE-0001"] == ("continued", ["ICE-0002"])
+    assert found["ICE-0002"] == ("merged", ["ICE-0001"])
+
+
 def test_a_cluster_split_in_two(first):
     halves = identify(clusters(A[:5], A[5:], B, C),
                       [direction(0, 4), direction(0, 5), direction(1), direction(2)],

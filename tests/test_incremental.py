@@ -96,6 +96,40 @@ def test_assign_keeps_old_places_new_and_pools_the_rest():
     assert again.iceberg_ids.tolist() == ids[:24].tolist() and not again.stats["pool_clustered"]
 
 
+def test_a_pool_cluster_of_an_existing_problem_joins_it_instead_of_being_born():
+    """The duplicate-id bug: a full run merged four neighbouring groups into ICE-0001, whose
+    centroid lies between them (cosine 0.5 to each). New tickets of one group fall below
+    the assign threshold and form a pool cluster whose centroid is only 0.5 alike to
+    ICE-0001's — yet it is the same problem, and a full run would merge it back. It must
+    join ICE-0001; a really new problem next to it must still be born."""
+    rng = np.random.default_rng(1)
+    dim = 16
+    e = np.eye(dim)
+    noise = lambda n: rng.normal(0, 0.05, (n, dim))   # noqa: E731
+    lobes = [e[k] + noise(8) for k in range(4)]         # ICE-0001: four groups
+    old_vectors = _unit(np.vstack(lobes + [e[5] + noise(10)]))
+    old = pd.DataFrame({"ticket_id": [f"o{i:02d}" for i in range(42)], "text": "old",
+                        "iceberg_id": ["ICE-0001"] * 32 + ["ICE-0002"] * 10, "membership": 0.5})
+    merged_centroid = _unit(e[:4].sum(axis=0, keepdims=True))[0]
+    previous = _previous(["ICE-0001", "ICE-0002"], [merged_centroid, e[5]], old)
+    new_vectors = _unit(np.vstack([e[3] + noise(8), e[8] + noise(8)]))   # group 4 again; a new problem
+    tickets = pd.DataFrame({"ticket_id": list(old.ticket_id) + [f"n{i:02d}" for i in range(16)],
+                            "text": ["old"] * 42 + ["new"] * 16})
+    vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
+    is_new = np.r_[np.zeros(42, bool), np.ones(16, bool)]
+    result = assigned_icebergs(tickets, vectors, is_new, previous, "R2",
+                               IcebergClusterer(min_cluster_size=5, min_samples=3), Config())
+    ids = result.iceberg_ids
+    assert set(ids[42:50]) == {"ICE-0001"}        # joined, not born as ICE-0003
+    assert set(ids[50:58]) == {"ICE-0003"}        # the new problem is born
+    decisions = {d["event"]: d for d in result.stats["pool_decisions"]}
+    assert decisions["joined"]["centroid_similarity"] < 0.6          # the centroid alone says no
+    assert decisions["joined"]["vote_share"] == 1.0 and decisions["joined"]["local_similarity"] > 0.9
+    assert decisions["born"]["local_similarity"] < 0.8
+    events = dict(zip(result.lineage.iceberg_id, result.lineage.event))
+    assert events == {"ICE-0001": "continued", "ICE-0002": "continued", "ICE-0003": "born"}
+
+
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory, model_cache):
     """Four nights of the sample export through the Python API (one shared embedder)."""
