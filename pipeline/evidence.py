@@ -130,6 +130,23 @@ def attribute_table(tickets: pd.DataFrame, dimensions: list[str],
         ascending=[True, True, False, True], ignore_index=True)
 
 
+def is_evidence(attributes: pd.DataFrame, *, alpha: float, min_count: int,
+                min_share: float) -> pd.Series:
+    """Which attribute rows count as evidence of where an iceberg happens.
+
+    Significant (q ≤ ``alpha``), over-represented (lift > 1) and with minimum support:
+    at least ``min_count`` of the iceberg's tickets in its window carry the value, and at
+    least ``min_share`` of them. The test alone is not enough in a short window: a value
+    almost absent from the baseline (2 of 800 tickets) reaches q ≤ 0.05 with two of the
+    iceberg's tickets, and its lift (8% vs 0.25%: 33) is a ratio of two tiny counts that
+    one ticket more or less halves or doubles. A value on a small share of the iceberg's
+    tickets explains at most that share of it, however large its lift.
+    """
+    A = AttributeCols
+    return ((attributes[A.q_value] <= alpha) & (attributes[A.lift] > 1)
+            & (attributes[A.count] >= min_count) & (attributes[A.share] >= min_share))
+
+
 def topical_dimensions(tickets: pd.DataFrame, dimensions: list[str],
                        threshold: float = TOPICAL_NMI) -> list[str]:
     """Dimensions that restate what the icebergs are about, not where they happen.

@@ -13,8 +13,9 @@ Score
 reach          log(1 + customers): its distinct customer ids, each ticket without one
                counting as one more customer (so log(1 + tickets) when the input has no
                customer column). How many it hurts; sets the scale.
-concentration  1 − 1/L, with L the largest lift among its attributes with
-               q ≤ ``fdr_alpha`` on dimensions that are not topical (lift against the
+concentration  1 − 1/L, with L the largest lift among its attributes that count as
+               evidence (q ≤ ``fdr_alpha`` and minimum support, see
+               ``evidence.is_evidence``) on dimensions that are not topical (lift against the
                tickets of its own time window; a topical dimension, such as a product
                derived from the request, restates the topic and is no cause — see
                ``evidence.topical_dimensions``); 0 when there is none: of the tickets carrying its most
@@ -41,8 +42,9 @@ import pandas as pd
 from scipy.stats import binomtest, poisson
 
 from pipeline.config import ProfileConfig
-from pipeline.evidence import (attribute_table, iceberg_windows, top_combinations,
+from pipeline.evidence import (attribute_table, iceberg_windows, is_evidence, top_combinations,
                                topical_dimensions)
+from pipeline.events import onset_events
 from pipeline.label import iceberg_keywords, iceberg_labels, representative_ticket_ids
 from pipeline.schemas import (ICEBERGS, TIMELINE, AttributeCols, CombinationCols, IcebergCols,
                               TicketCols, TimelineCols)
@@ -69,6 +71,10 @@ class ScoreCols:
 
 _COMBINATION_COLUMNS = [CombinationCols.combination, CombinationCols.support,
                         CombinationCols.share, CombinationCols.baseline_share, CombinationCols.lift]
+# Typed even when no iceberg has a combination, so the columns stay numeric in Parquet.
+_COMBINATION_DTYPES = {CombinationCols.combination: "string", CombinationCols.support: "Int64",
+                       CombinationCols.share: "float64", CombinationCols.baseline_share: "float64",
+                       CombinationCols.lift: "float64"}
 _EXTRA_COLUMNS = [IcebergCols.spike, IcebergCols.n_repeat_customers] + _COMBINATION_COLUMNS
 _SCORE_COLUMNS = [ScoreCols.reach, ScoreCols.concentration, ScoreCols.emergence,
                   ScoreCols.fragmentation, ScoreCols.max_lift]
@@ -84,11 +90,13 @@ class Profiles:
 
 
 def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str],
-             config: ProfileConfig) -> Profiles:
+             config: ProfileConfig, events: pd.DataFrame | None = None) -> Profiles:
     """All three profile tables of a run's tickets.
 
     Timing comes first: each iceberg's attributes are compared with the tickets of its
-    own time window (onset → last ticket, ``evidence.iceberg_windows``).
+    own time window (onset → last ticket, ``evidence.iceberg_windows``). ``events`` (from
+    ``ingest.read_events``, None when the run has no events file) fill the icebergs'
+    ``onset_events`` and ``event_concentrated`` (``events.onset_events``).
     """
     ids = sorted(tickets[TicketCols.iceberg_id].dropna().astype(str).unique())
     timing = timing_table(tickets, ids)
@@ -96,9 +104,15 @@ def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str
     attributes = attribute_table(tickets, dimensions, windows)
     topical = topical_dimensions(tickets, dimensions)
     attributes[AttributeCols.topical] = attributes[AttributeCols.dimension].isin(topical)
+    attributes[AttributeCols.evidence] = is_evidence(
+        attributes, alpha=config.fdr_alpha, min_count=config.min_evidence_count,
+        min_share=config.min_evidence_share).astype(bool)
     combinations = top_combinations(tickets, attributes, config.fdr_alpha, exclude=topical)
-    return Profiles(icebergs=_iceberg_table(tickets, embeddings, attributes, timing,
-                                            combinations, config),
+    icebergs = _iceberg_table(tickets, embeddings, attributes, timing, combinations, config)
+    near = onset_events(timing[IcebergCols.onset], attributes, events)
+    for column in (IcebergCols.onset_events, IcebergCols.event_concentrated):
+        icebergs[column] = near[column].reindex(icebergs[IcebergCols.iceberg_id]).array
+    return Profiles(icebergs=icebergs,
                     attributes=attributes,
                     timeline=timeline_table(tickets, config.period))
 
@@ -261,11 +275,12 @@ def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd
     table[IcebergCols.spike] = pd.array(timing[IcebergCols.spike].reindex(ids), dtype="boolean")
     table[IcebergCols.representative_ticket_ids] = [representatives[i] for i in ids]
     table[IcebergCols.n_repeat_customers] = _repeat_customers(members, by_iceberg, ids)
-    for column in _COMBINATION_COLUMNS:
-        table[column] = combinations[column].reindex(ids).to_numpy() if len(combinations) else None
+    for column, dtype in _COMBINATION_DTYPES.items():
+        values = (combinations[column].reindex(ids).to_numpy(dtype=object) if len(combinations)
+                  else [None] * len(ids))
+        table[column] = pd.Series(values, dtype=dtype, index=table.index)
 
-    significant = attributes[(attributes[AttributeCols.q_value] <= config.fdr_alpha)
-                             & ~attributes[AttributeCols.topical]]
+    significant = attributes[attributes[AttributeCols.evidence] & ~attributes[AttributeCols.topical]]
     table[ScoreCols.max_lift] = (significant.groupby(AttributeCols.iceberg_id)[AttributeCols.lift]
                                  .max().reindex(ids).to_numpy(dtype=np.float64))
     table[ScoreCols.concentration] = (1 - 1 / table[ScoreCols.max_lift]).fillna(0.0)
@@ -283,8 +298,9 @@ def _empty_icebergs() -> pd.DataFrame:
     table = ICEBERGS.empty()
     table[IcebergCols.spike] = pd.Series(dtype="boolean")
     table[IcebergCols.n_repeat_customers] = pd.Series(dtype="Int64")
-    table[CombinationCols.combination] = pd.Series(dtype="str")
-    for column in _COMBINATION_COLUMNS[1:] + _SCORE_COLUMNS:
+    for column, dtype in _COMBINATION_DTYPES.items():
+        table[column] = pd.Series(dtype=dtype)
+    for column in _SCORE_COLUMNS:
         table[column] = pd.Series(dtype=np.float64)
     return table
 

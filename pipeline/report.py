@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pandas as pd
 
+from pipeline.config import ProfileConfig
+from pipeline.evidence import is_evidence
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
 from pipeline.store import Run
 
 
-def evidence(attributes: pd.DataFrame, iceberg_id: str, *, alpha: float, n: int = 3) -> pd.DataFrame:
-    """The iceberg's most over-represented attribute values that pass the FDR threshold."""
-    rows = attributes[(attributes[A.iceberg_id] == iceberg_id) & (attributes[A.q_value] <= alpha)
-                      & (attributes[A.lift] > 1)]
-    return rows.sort_values([A.lift, A.count], ascending=False).head(n)
+def evidence(attributes: pd.DataFrame, iceberg_id: str, *, profile: ProfileConfig,
+             n: int = 3) -> pd.DataFrame:
+    """The iceberg's most over-represented attribute values that count as evidence.
+
+    Evidence is the ``evidence`` column of the run (``pipeline.evidence.is_evidence``:
+    q ≤ ``fdr_alpha``, lift > 1 and minimum support), recomputed from ``profile`` for a
+    run written before the column existed.
+    """
+    rows = attributes[attributes[A.iceberg_id] == iceberg_id]
+    if A.evidence in rows.columns:
+        passed = rows[A.evidence].fillna(False).astype(bool)
+    else:
+        passed = is_evidence(rows, alpha=profile.fdr_alpha, min_count=profile.min_evidence_count,
+                             min_share=profile.min_evidence_share)
+    return rows[passed].sort_values([A.lift, A.count], ascending=False).head(n)
+
+
+def run_profile_config(manifest: dict) -> ProfileConfig:
+    """The run's ``[profile]`` settings; defaults for any the run's manifest predates."""
+    known = {f.name for f in dataclasses.fields(ProfileConfig)}
+    recorded = manifest.get("config", {}).get("profile", {})
+    return ProfileConfig(**{k: v for k, v in recorded.items() if k in known})
 
 
 def icebergs_summary(run: Run, *, top: int = 10) -> str:
     manifest = run.manifest
     counts = manifest["counts"]
-    alpha = manifest["config"]["profile"]["fdr_alpha"]
+    profile = run_profile_config(manifest)
     icebergs = run.icebergs.sort_values(I.rank).head(top)
     attributes = run.attributes
     tickets = run.tickets.set_index(T.ticket_id)
@@ -46,8 +66,13 @@ def icebergs_summary(run: Run, *, top: int = 10) -> str:
         lines.append(f"    when:  {since}{trend}")
         where = [f"{e[A.dimension]}={e[A.value]} ({e[A.share]:.0%} vs {e[A.baseline_share]:.0%}, "
                  f"lift {e[A.lift]:.1f}, q={e[A.q_value]:.1g})"
-                 for _, e in evidence(attributes, r[I.iceberg_id], alpha=alpha).iterrows()]
+                 for _, e in evidence(attributes, r[I.iceberg_id], profile=profile).iterrows()]
         lines.append(f"    where: {'; '.join(where) if where else 'no attribute over-represented'}")
+        events = r.get(I.onset_events)
+        if events is not None and len(events):
+            flag = r.get(I.event_concentrated)
+            concentrated = " (concentrated in an event's value)" if pd.notna(flag) and flag else ""
+            lines.append(f"    events: {'; '.join(events)}{concentrated}")
         lines.append(f"    terms: {', '.join(r[I.keywords])}")
         example = r[I.representative_ticket_ids][0] if len(r[I.representative_ticket_ids]) else None
         if example is not None and example in tickets.index:

@@ -33,7 +33,7 @@ from pipeline.cluster import cluster_assignments, clusterer_from_config
 from pipeline.config import Config
 from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
 from pipeline.identity import KnownIcebergs, iceberg_identities
-from pipeline.ingest import Ingested, read_tickets
+from pipeline.ingest import Ingested, read_events, read_tickets
 from pipeline.prepare import Prepared, prepared_tickets
 from pipeline.profile import Profiles, profiles
 from pipeline.schemas import SCHEMA_VERSION, TICKETS, TicketCols
@@ -143,6 +143,7 @@ class _Computed:
     profiled: Profiles
     incremental: dict
     changes: dict
+    events: pd.DataFrame | None = None
 
 
 def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, writer: RunWriter,
@@ -151,6 +152,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
     run_id = writer.run_id
     with stages.stage("ingest", None) as s:
         ingested = read_tickets(input_path, config)
+        events = read_events(config.profile.events) if config.profile.events else None
         s["rows_out"] = len(ingested.tickets)
         s["rows_in"] = ingested.rows_read
 
@@ -194,7 +196,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
              extra={"event": "mode", "mode": inc["mode"], "reasons": inc["reasons"], "signals": inc["signals"]})
 
     with stages.stage("profile", len(tickets)) as s:
-        profiled = profiles(tickets, embeddings.vectors, ingested.dimensions, config.profile)
+        profiled = profiles(tickets, embeddings.vectors, ingested.dimensions, config.profile, events)
         s["rows_out"] = len(profiled.icebergs)
 
     with stages.stage("write", len(tickets)) as s:
@@ -212,7 +214,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         changes = with_alerts(changes, config.alerts)
         atomic_write_json(changes, writer.folder / CHANGES_FILE)
         s["rows_out"] = len(tickets)
-    return _Computed(ingested, prepared, tickets, embeddings, profiled, inc, changes)
+    return _Computed(ingested, prepared, tickets, embeddings, profiled, inc, changes, events)
 
 
 def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, previous, is_new, decision, config: Config,
@@ -283,7 +285,7 @@ def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
         "started_at": started_at,
         "finished_at": _now(),
         "config": config.to_dict(),
-        "inputs": [computed.ingested.source],
+        "inputs": [computed.ingested.source] + _events_source(computed.events, config),
         "counts": {
             "rows_read": computed.ingested.rows_read,
             "rows_quarantined": len(computed.prepared.quarantine),
@@ -300,6 +302,14 @@ def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
         "redactions": computed.prepared.redactions,
         "versions": _versions(),
     }
+
+
+def _events_source(events: pd.DataFrame | None, config: Config) -> list[dict]:
+    """The events file as a manifest input (path, sha256, rows, role), when the run has one."""
+    if events is None:
+        return []
+    path = config.profile.events
+    return [{"path": str(path), "sha256": _sha256(path), "rows": len(events), "role": "events"}]
 
 
 def _sha256(path) -> str | None:

@@ -54,6 +54,8 @@ class IcebergCols:
     # Extra columns (not required by the contract).
     spike = "spike"                            # last week a spike against its own history
     n_repeat_customers = "n_repeat_customers"  # customers with two or more of its tickets
+    onset_events = "onset_events"              # events within ±7 days of its onset; null without an events file
+    event_concentrated = "event_concentrated"  # concentrated in an onset event's dimension value
 
 
 class AttributeCols:
@@ -71,6 +73,7 @@ class AttributeCols:
     window_start = "window_start"    # the tickets compared: created in [start, end)
     window_end = "window_end"
     topical = "topical"              # the dimension restates the topic (see evidence.py)
+    evidence = "evidence"            # significant, over-represented and with minimum support
 
 
 class CombinationCols:
@@ -103,17 +106,31 @@ class QuarantineCols:
     source_row = "source_row"
 
 
+class EventCols:
+    """The events file (``ingest.read_events``): an input, not an output table."""
+
+    date = "date"              # the day it happened (UTC)
+    name = "name"              # e.g. "App release 5.4.0"
+    dimension = "dimension"    # optional: the ticket dimension it shows up in (app_version)…
+    value = "value"            # …and the value (5.4.0); both or neither
+
+
 LINEAGE_EVENTS = ("born", "continued", "merged", "split", "faded", "reborn")
 TRENDS = ("new", "growing", "stable", "fading")
 
 
 @dataclass(frozen=True)
 class TableSchema:
-    """A table of the contract: its required fields, and whether other columns may follow."""
+    """A table of the contract: its required fields, and whether other columns may follow.
+
+    ``optional`` fixes the type of extra columns that may be all null (a list column
+    would otherwise be written as text); other extra columns keep their inferred type.
+    """
 
     name: str
     fields: tuple[pa.Field, ...]
     open_ended: bool = False
+    optional: tuple[pa.Field, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -132,8 +149,11 @@ class TableSchema:
         """Required fields with their contract types, then any extra columns as inferred."""
         self.validate(df)
         fields = list(self.fields)
+        optional = {f.name: f for f in self.optional}
         for column in df.columns:
-            if column not in self.columns:
+            if column in optional:
+                fields.append(optional[column])
+            elif column not in self.columns:
                 inferred = pa.Schema.from_pandas(df[[column]], preserve_index=False).field(column)
                 if pa.types.is_null(inferred.type):
                     inferred = inferred.with_type(pa.string())
@@ -179,7 +199,10 @@ ICEBERGS = TableSchema("icebergs", (
     pa.field(IcebergCols.onset, pa.date32()),
     pa.field(IcebergCols.trend, _str),
     pa.field(IcebergCols.representative_ticket_ids, _list_str),
-), open_ended=True)
+), open_ended=True, optional=(
+    pa.field(IcebergCols.onset_events, _list_str),
+    pa.field(IcebergCols.event_concentrated, pa.bool_()),
+))
 
 ATTRIBUTES = TableSchema("attributes", (
     pa.field(AttributeCols.iceberg_id, _str, nullable=False),

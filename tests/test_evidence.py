@@ -69,3 +69,48 @@ def test_spike_against_own_history():
     burst = pd.Series(np.r_[np.ones(63, int), np.full(7, 6)], index=days)
     assert is_spike(burst) is True          # 42 in a week against 7 a week before
     assert is_spike(pd.Series(np.ones(5, int), index=days[:5])) is None
+
+
+# --- minimum support for evidence ---------------------------------------------------
+
+def _rare_state_tickets():
+    # a: 25 tickets in one day, 2 from NM, 23 from CA; 775 others that day, 1 from NM.
+    # NM: 2/25 = 8% vs 3/800 — lift 21, significant, but two tickets: no evidence.
+    # CA: 23/25 vs 400/800 — lift 1.84 on 23 tickets: evidence.
+    state = ["NM"] * 2 + ["CA"] * 23 + ["NM"] + ["CA"] * 377 + ["TX"] * 397
+    return tickets(["a"] * 25 + [None] * 775, ["2024-03-01"] * 800, state=state)
+
+
+def test_evidence_needs_minimum_support():
+    from pipeline.evidence import is_evidence
+
+    table = attribute_table(_rare_state_tickets(), ["state"]).set_index(A.value)
+    assert table.loc["NM", A.lift] == pytest.approx((2 / 25) / (3 / 800))
+    assert table.loc["NM", A.p_value] < 0.01
+    flags = is_evidence(table, alpha=0.05, min_count=5, min_share=0.10)
+    assert flags.to_dict() == {"CA": True, "NM": False}
+    assert is_evidence(table, alpha=0.05, min_count=2, min_share=0.05).to_dict() == {"CA": True, "NM": True}
+    assert not is_evidence(table, alpha=0.05, min_count=2, min_share=0.10)["NM"]   # 8% < 10%
+
+
+def test_concentration_and_show_ignore_values_without_support():
+    from pipeline.config import ProfileConfig
+    from pipeline.profile import ScoreCols, profiles
+    from pipeline.report import evidence
+
+    frame = _rare_state_tickets()
+    frame[T.text] = "card arrival late"
+    vectors = np.random.default_rng(0).normal(size=(len(frame), 8)).astype(np.float32)
+    result = profiles(frame, vectors, ["state"], ProfileConfig())
+    rows = result.attributes.set_index(A.value)
+    assert rows[A.evidence].to_dict() == {"CA": True, "NM": False}
+    assert result.icebergs[ScoreCols.max_lift].tolist() == pytest.approx([(23 / 25) / (400 / 800)])
+    shown = evidence(result.attributes, "a", profile=ProfileConfig())
+    assert shown[A.value].tolist() == ["CA"]
+    # A run written before the column existed: recomputed from its settings.
+    old = result.attributes.drop(columns=[A.evidence])
+    assert evidence(old, "a", profile=ProfileConfig())[A.value].tolist() == ["CA"]
+    lax = ProfileConfig(min_evidence_count=1, min_evidence_share=0.0)
+    assert evidence(old, "a", profile=lax)[A.value].tolist() == ["NM", "CA"]
+    relaxed = profiles(frame, vectors, ["state"], lax)
+    assert relaxed.icebergs[ScoreCols.max_lift].tolist() == pytest.approx([(2 / 25) / (3 / 800)])
