@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 # cpu (default): small CPU-only PyTorch; cuda: PyPI's CUDA build; skip: keep your own.
 TORCH  ?= cpu
 OUT    ?= out
-# Tests marked slow are covered by benchmarks (bench/) and left out here: make test PYTEST_ARGS= runs all.
-PYTEST_ARGS ?= -m "not slow"
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not slow"' for a quicker loop.
+PYTEST_ARGS ?=
 
 .PHONY: demo test install dev bench clean
 
