@@ -5,8 +5,10 @@ is a one-to-one assignment (Hungarian) on a score that combines member overlap (
 over the tickets both runs saw) and centroid similarity; a pair counts as a match when
 the overlap reaches ``min_overlap`` or, for clusters with no shared tickets, when the
 centroids are at least ``min_centroid_similarity`` alike. Ids the previous run no longer
-had (faded earlier) are matched by centroid alone and come back as ``reborn``. A cluster
-that merges several previous icebergs keeps the oldest of their ids.
+had (faded, or merged into another iceberg) are matched by centroid alone and come back
+as ``reborn`` — so a problem that a re-cluster merged and later splits off again gets its
+old id back instead of a new one. A cluster that merges several previous icebergs keeps
+the oldest of their ids.
 
 Lineage events written per run: ``born`` (new id), ``continued`` (same id; its
 ``related_ids`` list ids merged into it), ``merged`` (an old id whose members now sit
@@ -82,7 +84,10 @@ def iceberg_identities(assignments: pd.DataFrame, centroids: np.ndarray, previou
                 containment[c, j] = shared / len(old)
     similarity = centroids @ previous.centroids.T if n_old else np.zeros((len(clusters), 0))
     no_shared = ~overlap.any(axis=0)[None, :] & ~overlap.any(axis=1)[:, None]
-    eligible = (overlap >= min_overlap) | (no_shared & (similarity >= min_centroid_similarity))
+    # An id with no members now (faded, or merged into another) may be taken back by
+    # centroid alone, even by a cluster split off the iceberg it had merged into.
+    by_centroid = no_shared | ~previous.active[None, :]
+    eligible = (overlap >= min_overlap) | (by_centroid & (similarity >= min_centroid_similarity))
     score = np.where(eligible, overlap + similarity, -np.inf)
 
     matched: dict[int, int] = {}

@@ -174,3 +174,17 @@ def test_no_clusters_at_all(first):
     assert {e for e, _ in events(nothing).values()} == {"faded"}
     empty = identify(clusters(outside=A), [], None, "run-1")
     assert empty.cluster_to_id == {} and empty.lineage.empty
+
+
+def test_a_merged_id_comes_back_when_its_problem_splits_off_again():
+    """A full run merged ICE-0002 into ICE-0001; a later one separates the two problems
+    again: the split-off cluster takes back ICE-0002 (reborn), not a new id."""
+    before = identify(clusters(A, B), [direction(0), direction(1)])
+    merged = identify(clusters(A + B), [direction(0, 1)], before.known, "run-2")
+    assert events(merged)["ICE-0002"] == ("merged", ["ICE-0001"])
+    again = identify(clusters(A, B), [direction(0), moved(direction(1), 3, 0.1)],
+                     merged.known, "run-3")
+    assert again.cluster_to_id == {0: "ICE-0001", 1: "ICE-0002"}
+    found = events(again)
+    assert found["ICE-0002"] == ("reborn", [])
+    assert found["ICE-0001"] == ("continued", [])
