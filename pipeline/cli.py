@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from pipeline.config import ConfigError, load_config, parse_assignments
+from pipeline.logs import LOG_FORMATS
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -85,7 +86,7 @@ def cli() -> None:
               help="Reuse what an unfinished (killed) run with the same input, config and mode computed.")
 @click.option("--dry-run", is_flag=True,
               help="Validate the input and config and say what a run would do; write nothing.")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+@click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True,
               help="json: one JSON object per log line on stderr (for log collectors).")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors; no progress bar.")
 def run_command(input_path: Path, config_path: Path | None, out: Path, assignments: tuple[str, ...],

@@ -43,15 +43,15 @@ class KnownIcebergs:
     def none(cls, dim: int) -> "KnownIcebergs":
         return cls([], np.zeros((0, dim), dtype=np.float32), np.zeros(0, dtype=bool), {})
 
-    def next_number(self) -> int:
-        numbers = [int(i[len(ID_PREFIX):]) for i in self.ids if i.startswith(ID_PREFIX)]
+    def next_number(self, taken=()) -> int:
+        """The number after every id known so far and in ``taken``."""
+        numbers = [int(i[len(ID_PREFIX):]) for i in [*self.ids, *taken] if i.startswith(ID_PREFIX)]
         return max(numbers, default=0) + 1
 
 
 def next_iceberg_id(known: KnownIcebergs, taken=()) -> str:
     """The next unused id after every id in ``known`` and in ``taken``."""
-    numbers = [int(i[len(ID_PREFIX):]) for i in list(known.ids) + list(taken) if i.startswith(ID_PREFIX)]
-    return f"{ID_PREFIX}{max(numbers, default=0) + 1:04d}"
+    return f"{ID_PREFIX}{known.next_number(taken):04d}"
 
 
 @dataclass(frozen=True)

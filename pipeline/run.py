@@ -190,7 +190,6 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
     tickets = tickets.assign(**{
         TicketCols.iceberg_id: tickets[TicketCols.ticket_id].map(by_ticket[TicketCols.iceberg_id]).astype("string"),
         TicketCols.membership: tickets[TicketCols.ticket_id].map(by_ticket[TicketCols.membership]).astype("float64")})
-    identities = grouped
     inc = _incremental_record(grouped.decision, previous, is_new, tickets, until, run_id)
     log.info("mode %s: %s", inc["mode"], "; ".join(inc["reasons"]),
              extra={"event": "mode", "mode": inc["mode"], "reasons": inc["reasons"], "signals": inc["signals"]})
@@ -205,11 +204,11 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         writer.write_table("icebergs.parquet", profiled.icebergs)
         writer.write_table("attributes.parquet", profiled.attributes)
         writer.write_table("timeline.parquet", profiled.timeline)
-        writer.write_table("lineage.parquet", identities.lineage)
+        writer.write_table("lineage.parquet", grouped.lineage)
         writer.write_table("quarantine.parquet", prepared.quarantine)
-        writer.write_registry(identities.known)
+        writer.write_registry(grouped.known)
         changes = iceberg_changes(previous.icebergs if previous else None, profiled.icebergs,
-                                  identities.lineage, run_id=run_id,
+                                  grouped.lineage, run_id=run_id,
                                   previous_run_id=previous.run_id if previous else None, mode=inc["mode"])
         changes = with_alerts(changes, config.alerts)
         atomic_write_json(changes, writer.folder / CHANGES_FILE)

@@ -116,7 +116,6 @@ class EventCols:
 
 
 LINEAGE_EVENTS = ("born", "continued", "merged", "split", "faded", "reborn")
-TRENDS = ("new", "growing", "stable", "fading")
 
 
 @dataclass(frozen=True)

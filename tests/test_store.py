@@ -57,12 +57,10 @@ def test_atomic_writes_leave_only_the_target(tmp_path):
     atomic.atomic_write_text("hello\n", tmp_path / "a.txt")
     atomic.atomic_write_json({"x": [1, 2]}, tmp_path / "b.json")
     atomic.atomic_write_parquet(pa.table({"x": [1, 2, 3]}), tmp_path / "c.parquet")
-    atomic.atomic_write_npy(np.arange(4, dtype=np.float32), tmp_path / "d.npy")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.json", "c.parquet", "d.npy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.json", "c.parquet"]
     assert (tmp_path / "a.txt").read_text() == "hello\n"
     assert json.loads((tmp_path / "b.json").read_text()) == {"x": [1, 2]}
     assert pq.read_table(tmp_path / "c.parquet").column("x").to_pylist() == [1, 2, 3]
-    np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), np.arange(4, dtype=np.float32))
 
 
 def test_a_failed_write_keeps_the_old_file_and_no_temp_file(tmp_path, monkeypatch):

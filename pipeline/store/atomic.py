@@ -46,10 +46,3 @@ def atomic_write_text(text: str, path: Path) -> None:
 def atomic_write_json(data: Any, path: Path) -> None:
     atomic_write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", path)
 
-
-def atomic_write_npy(array, path: Path) -> None:
-    import numpy as np
-
-    with _replacing(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.save(handle, array, allow_pickle=False)
