@@ -133,7 +133,7 @@ def _detectable_dates(tickets: pd.DataFrame, created: pd.Series, planted: list[d
         own = days[ids.isin(p["ticket_ids"]).to_numpy()].value_counts().sort_index().cumsum()
         found = None
         for day, count in own.items():
-            need = clusterer._min_cluster_size(int(total.loc[:day].iloc[-1]))
+            need = clusterer.min_cluster_size_for(int(total.loc[:day].iloc[-1]))
             if count >= need:
                 found = {"date": (start + timedelta(days=int(day))).date().isoformat(), "n": int(need)}
                 break

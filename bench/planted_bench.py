@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             (seed_out / "cache").symlink_to(shared_cache.resolve(), target_is_directory=True)
         csv = seed_out / "tickets.csv"
         data.tickets.to_csv(csv, index=False)
-        run(csv, seed_out, config, embedder=embedder, progress=False)
+        run(csv, seed_out, config, embedder=embedder, progress=False, mode="full")
         scores = planted_scores(seed_out, data.truth)
         if args.verbose:
             print(f"seed {seed}\n{scores.to_string(index=False, float_format='%.2f')}\n")

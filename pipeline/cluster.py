@@ -34,7 +34,7 @@ from pipeline.schemas import TicketCols
 OUTSIDE = -1
 
 
-def _unit_rows(X: np.ndarray) -> np.ndarray:
+def unit_rows(X: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.where(norms == 0, 1.0, norms)
 
@@ -61,7 +61,7 @@ class IcebergClusterer(ClusterMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
-        X = _unit_rows(check_array(X, dtype=np.float32))
+        X = unit_rows(check_array(X, dtype=np.float32))
         self.n_features_in_ = X.shape[1]
         if not 0 < self.merge_threshold <= 1 or not 0 <= self.assign_threshold <= 1:
             raise ValueError("merge_threshold must be in (0, 1] and assign_threshold in [0, 1]")
@@ -82,7 +82,7 @@ class IcebergClusterer(ClusterMixin, BaseEstimator):
     def predict_with_membership(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Nearest centroid when similar enough (``assign_threshold``), else outside."""
         check_is_fitted(self, "centroids_")
-        X = _unit_rows(check_array(X, dtype=np.float32))
+        X = unit_rows(check_array(X, dtype=np.float32))
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input")
@@ -105,17 +105,18 @@ class IcebergClusterer(ClusterMixin, BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         return np.sort(rng.choice(n, size=self.sample_size, replace=False))
 
-    def _min_cluster_size(self, n: int) -> int:
+    def min_cluster_size_for(self, n: int) -> int:
+        """HDBSCAN's smallest cluster for ``n`` tickets (``min_cluster_size``, or its auto rule)."""
         return self.min_cluster_size or int(np.clip(n // 500, 5, 15))
 
     def _hdbscan_labels(self, X: np.ndarray) -> np.ndarray:
-        min_cluster_size = self._min_cluster_size(len(X))
+        min_cluster_size = self.min_cluster_size_for(len(X))
         if len(X) < max(min_cluster_size, 2):
             return np.full(len(X), OUTSIDE, dtype=np.int64)
         reduced = X
         components = min(self.reduce_dim, X.shape[1], len(X) - 1)
         if self.reduce_dim and components < X.shape[1]:
-            reduced = _unit_rows(PCA(components, svd_solver="full").fit_transform(X))
+            reduced = unit_rows(PCA(components, svd_solver="full").fit_transform(X))
         model = hdbscan.HDBSCAN(min_cluster_size=min_cluster_size,
                                 min_samples=min(self.min_samples, len(X) - 1))
         return model.fit(reduced.astype(np.float64)).labels_.astype(np.int64)
@@ -139,7 +140,7 @@ class IcebergClusterer(ClusterMixin, BaseEstimator):
         k = int(labels.max()) + 1 if (labels >= 0).any() else 0
         sums = np.zeros((k, X.shape[1]), dtype=np.float64)
         np.add.at(sums, labels[labels >= 0], X[labels >= 0])
-        return _unit_rows(sums).astype(np.float32)
+        return unit_rows(sums).astype(np.float32)
 
     def _similarity_to_own(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
         similarity = np.zeros(len(X), dtype=np.float64)

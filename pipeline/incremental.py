@@ -211,7 +211,7 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
                   "pool_born": 0, "pool_joined": 0, "pool_decisions": []}
     pooled_new = int(ids.iloc[new_rows].isna().sum()) if len(new_rows) else 0
     pool = np.flatnonzero(ids.isna().to_numpy())
-    min_size = clusterer._min_cluster_size(len(tickets))
+    min_size = clusterer.min_cluster_size_for(len(tickets))
     if pooled_new >= max(inc.pool_min_new, 1) and len(pool) >= min_size:
         model = clone(clusterer).set_params(min_cluster_size=min_size)
         frame, pool_centroids = cluster_assignments(tickets.iloc[pool], vectors[pool], model)

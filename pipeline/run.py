@@ -1,6 +1,7 @@
 """``run``: the batch pipeline end to end, from an input file to a finished run folder.
 
-ingest → prepare (clean + redact) → embed (cache) → cluster → identify → profile → store.
+ingest → prepare (clean + redact) → embed (cache) → cluster → split (emerging sub-problems)
+→ identify → profile → store.
 Each stage is a function of its own module; this one only sequences them, times them
 (``stages`` in the manifest) and writes the run through ``pipeline.store``.
 
@@ -30,6 +31,7 @@ from pipeline import incremental
 from pipeline.alerts import alert_payload, send_alerts
 from pipeline.changes import CHANGES_FILE, iceberg_changes, with_alerts
 from pipeline.cluster import cluster_assignments, clusterer_from_config
+from pipeline.emergence import emergent_splits, with_emergent_splits
 from pipeline.config import Config
 from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
 from pipeline.identity import KnownIcebergs, iceberg_identities
@@ -184,7 +186,8 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         log.info("resuming: reusing the icebergs decided by the killed run %s", run_id,
                  extra={"event": "resume", "run_id": run_id})
     else:
-        grouped = _grouped(tickets, embeddings, previous, is_new, decision, config, run_id, stages)
+        grouped = _grouped(tickets, embeddings, ingested.dimensions, previous, is_new, decision,
+                           config, run_id, stages)
         checkpoint.write_grouped(writer.folder, grouped)
     by_ticket = grouped.iceberg_ids.set_index(TicketCols.ticket_id)
     tickets = tickets.assign(**{
@@ -216,8 +219,8 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
     return _Computed(ingested, prepared, tickets, embeddings, profiled, inc, changes, events)
 
 
-def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, previous, is_new, decision, config: Config,
-             run_id: str, stages: _Stages) -> checkpoint.Grouped:
+def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str], previous, is_new,
+             decision, config: Config, run_id: str, stages: _Stages) -> checkpoint.Grouped:
     """The icebergs of this run: assign (and pool) new tickets, or re-cluster and identify."""
     clusterer = clusterer_from_config(config.cluster)
     if decision.mode == "assign":
@@ -236,6 +239,18 @@ def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, previous, is_new, de
     with stages.stage("cluster", len(tickets)) as s:
         assignments, centroids = cluster_assignments(tickets, embeddings.vectors, clusterer)
         s["rows_out"] = int((assignments["cluster"] >= 0).sum())
+
+    if config.cluster.split_emerging:
+        with stages.stage("split", len(centroids)) as s:
+            splits = emergent_splits(
+                tickets, embeddings.vectors, assignments["cluster"].to_numpy(), dimensions,
+                min_size=clusterer.min_cluster_size_for(len(tickets)),
+                alpha=config.cluster.split_alpha, min_auc=config.cluster.split_min_auc,
+                join_similarity=config.cluster.assign_threshold, random_state=config.cluster.random_state)
+            assignments, centroids = with_emergent_splits(assignments, centroids,
+                                                          embeddings.vectors, splits)
+            s["rows_out"] = len(splits)
+            s["splits"] = [split.record() for split in splits]
 
     with stages.stage("identify", len(centroids)) as s:
         known = previous.known if previous is not None else KnownIcebergs.none(embeddings.dim)

@@ -1,0 +1,332 @@
+"""Emerging sub-problems: split off the part of a cluster that began on a date, carries a
+metadata signature and reads differently from the rest.
+
+A new failure is often worded like an old request: "my PIN is blocked" sits next to "how
+do I change my PIN", and a text clustering puts both in one cluster. What tells them
+apart is when and where: from one day on, the cluster's tickets with a signature — a value
+such as ``region=UK`` or a pair such as ``platform=Android ∧ app_version=5.4.0`` — outnumber
+what that value's share in the rest of the data would explain. ``emergent_splits`` looks for
+that pattern in every cluster and, when three independent checks agree, splits the
+emerging part off as a cluster of its own:
+
+1. **enrichment** — for each candidate signature (each value of a non-topical dimension,
+   and each pair of values, held by at least ``min_size`` of the cluster's tickets) and
+   each possible start (every ticket from the ``min_size``-th to the ``min_size``-th last,
+   in time order), the one-sided Fisher exact test of the signature's count among the
+   cluster's tickets since that start against its share among *all* tickets since then
+   (so a release that every ticket moves to is no signal). The smallest p-value of the
+   best signature must pass Bonferroni over every cluster × signature tested:
+   p ≤ ``alpha`` / tests;
+2. **change** — at the start found by a two-segment Bernoulli change point of the
+   signature within the cluster, its share after must exceed its share before (one-sided
+   Fisher, p ≤ ``CHANGE_ALPHA``): a cluster that *is* the new problem from its first
+   ticket has nothing to split off;
+3. **wording** — a logistic regression on the embeddings tells the signature's tickets
+   since the start from the cluster's tickets before it with a cross-validated ROC AUC of
+   at least ``min_auc``: random customers who happen to share a value read like everyone
+   else (AUC ≈ 0.5), a sub-problem does not.
+
+Members of the new cluster are the cluster's tickets since the start whose evidence
+favours the sub-problem: the classifier's log-odds (out-of-fold for the tickets it was
+trained on) plus the signature's log likelihood ratio — log(s/b) with it, log((1−s)/(1−b))
+without, where b is the signature's share among all tickets since the start and s its
+share in the sub-problem, estimated from the excess over b — is positive. So a ticket
+without the signature joins when its wording is clearly the sub-problem's, and one with
+it stays when its wording is clearly the old request's. The remainder is searched again,
+so one cluster can hold more than one emerging problem.
+
+Measured on the planted benchmark (``bench/planted_bench.py``, 5 seeds × 4 planted
+problems, see docs/analytics.md for the figures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import fisher_exact, hypergeom
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from pipeline.cluster import unit_rows
+from pipeline.evidence import TOPICAL_NMI
+from pipeline.schemas import TicketCols
+
+CHANGE_ALPHA = 0.01     # the share after the start must exceed the share before at this level
+MAX_ROUNDS = 3          # searches of a cluster's remainder after a split
+CV_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class EmergentSplit:
+    """One sub-problem split off a cluster: its rows, and why."""
+
+    parents: tuple[int, ...]       # the cluster(s) it was split from
+    rows: np.ndarray               # row positions of its tickets
+    signature: tuple[str, ...]     # "dimension=value", one or two
+    start: pd.Timestamp            # the first ticket of the change (not yet the onset)
+    p_value: float                 # enrichment, before Bonferroni
+    tests: int                     # the Bonferroni factor
+    change_p_value: float
+    text_auc: float
+
+    def record(self) -> dict:
+        return {"parents": [int(p) for p in self.parents], "size": int(len(self.rows)),
+                "signature": " ∧ ".join(self.signature), "start": self.start.isoformat(),
+                "p_value": float(self.p_value), "tests": int(self.tests),
+                "change_p_value": float(self.change_p_value),
+                "text_auc": round(float(self.text_auc), 3)}
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A cluster's best signature: the one with the smallest enrichment p-value."""
+
+    cluster: int
+    rows: np.ndarray       # the cluster's rows in time order
+    signature: tuple[str, ...]
+    carries: np.ndarray    # per row of ``rows``: has the signature
+    p_value: float
+    share_since: float     # the signature's share among all tickets since the best start
+    tests: int             # signatures tested in this cluster
+
+
+def emergent_splits(tickets: pd.DataFrame, embeddings: np.ndarray, labels: np.ndarray,
+                    dimensions: list[str], *, min_size: int, alpha: float, min_auc: float,
+                    join_similarity: float, random_state: int = 0) -> list[EmergentSplit]:
+    """Sub-problems to split off the clusters ``labels`` (one per row of ``tickets``, −1
+    outside). Needs ``created_at``; returns [] without dates or dimensions.
+
+    Splits from different clusters with the same signature whose centroids are at least
+    ``join_similarity`` alike (cosine) are one problem showing in two neighbourhoods, and
+    are joined."""
+    if TicketCols.created_at not in tickets.columns or not dimensions:
+        return []
+    created = pd.to_datetime(tickets[TicketCols.created_at], utc=True)
+    if created.isna().all():
+        return []
+    values = _signature_values(tickets, labels, dimensions)
+    if values.empty:
+        return []
+    # Time order, ties broken by ticket id, so row order never changes the result.
+    order = np.lexsort((tickets[TicketCols.ticket_id].astype(str).to_numpy(),
+                        created.to_numpy(dtype="datetime64[ns]")))
+    dated = created.notna().to_numpy()
+    order = order[dated[order]]
+    times = created.to_numpy(dtype="datetime64[ns]")
+    labels = labels.copy()
+    splits: list[EmergentSplit] = []
+    searched = sorted(c for c in np.unique(labels) if c >= 0)
+    for _ in range(MAX_ROUNDS):
+        candidates = [c for c in (_best_candidate(cluster, order[labels[order] == cluster], values,
+                                                  times, order, min_size)
+                                  for cluster in searched) if c is not None]
+        tests = sum(c.tests for c in candidates)
+        found = []
+        for candidate in candidates:
+            if candidate.p_value * max(tests, 1) > alpha:
+                continue
+            split = _confirmed(candidate, embeddings, times, min_size, min_auc, tests, random_state)
+            if split is not None:
+                found.append(split)
+        if not found:
+            break
+        labels = split_labels(labels, found)
+        splits += found
+        searched = [s.parents[0] for s in found]
+    return _joined(splits, embeddings, join_similarity)
+
+
+def _joined(splits: list[EmergentSplit], embeddings: np.ndarray,
+            join_similarity: float) -> list[EmergentSplit]:
+    by_signature: dict[tuple[str, ...], list[EmergentSplit]] = {}
+    for split in splits:
+        by_signature.setdefault(split.signature, []).append(split)
+    joined = []
+    for group in by_signature.values():
+        if len(group) > 1:
+            centroids = unit_rows(np.array([embeddings[s.rows].sum(axis=0) for s in group]))
+            together = AgglomerativeClustering(
+                n_clusters=None, metric="cosine", linkage="average",
+                distance_threshold=1 - join_similarity).fit(centroids).labels_
+        else:
+            together = np.zeros(1, dtype=int)
+        for label in np.unique(together):
+            parts = [s for s, t in zip(group, together) if t == label]
+            first = min(parts, key=lambda s: s.p_value)
+            joined.append(replace(first, parents=tuple(p for s in parts for p in s.parents),
+                                  rows=np.sort(np.concatenate([s.rows for s in parts])),
+                                  start=min(s.start for s in parts)))
+    return sorted(joined, key=lambda s: (s.parents, s.start))
+
+
+def split_labels(labels: np.ndarray, splits: list[EmergentSplit]) -> np.ndarray:
+    """``labels`` with each split's rows moved to a new cluster, numbered after the last."""
+    labels = labels.copy()
+    next_label = int(labels.max()) + 1 if len(labels) else 0
+    for split in splits:
+        labels[split.rows] = next_label
+        next_label += 1
+    return labels
+
+
+def _signature_values(tickets: pd.DataFrame, labels: np.ndarray,
+                      dimensions: list[str]) -> pd.DataFrame:
+    """The non-topical dimensions as strings ("" = missing); topical ones restate clusters."""
+    inside = labels >= 0
+    kept = {}
+    for dimension in dimensions:
+        column = tickets[dimension].astype("string").fillna("").to_numpy(dtype=object)
+        if inside.sum() > 1 and normalized_mutual_info_score(labels[inside], column[inside]) >= TOPICAL_NMI:
+            continue
+        kept[dimension] = column
+    return pd.DataFrame(kept, index=tickets.index)
+
+
+def _best_candidate(cluster: int, rows: np.ndarray, values: pd.DataFrame, times: np.ndarray,
+                    order: np.ndarray, min_size: int) -> _Candidate | None:
+    """The cluster's signature and start with the smallest enrichment p-value."""
+    n = len(rows)
+    if n < 3 * min_size:
+        return None
+    starts = np.arange(min_size, n - min_size + 1)        # the cluster's tickets rows[k:]
+    start_times = times[rows[starts]]
+    sorted_times = times[order]
+    since = len(order) - np.searchsorted(sorted_times, start_times, side="left")
+    best, tests = None, 0
+    for signature, carries_all in _signatures(values, rows, min_size):
+        carries = carries_all[rows]
+        in_corpus = np.concatenate([[0], np.cumsum(carries_all[order])])
+        corpus_since = in_corpus[-1] - in_corpus[len(order) - since]
+        count_since = np.cumsum(carries[::-1])[::-1][starts]
+        p = hypergeom.sf(count_since - 1, since, corpus_since, n - starts)
+        j = int(np.argmin(p))
+        tests += 1
+        if best is None or p[j] < best[0]:
+            best = (float(p[j]), signature, carries, corpus_since[j] / since[j])
+    if best is None:
+        return None
+    p_value, signature, carries, share_since = best
+    return _Candidate(cluster, rows, signature, carries, p_value, share_since, tests)
+
+
+def _signatures(values: pd.DataFrame, rows: np.ndarray, min_size: int):
+    """(signature, mask over all tickets) for every value and pair of values of different
+    dimensions held by at least ``min_size`` of ``rows``."""
+    singles = []
+    for dimension in values.columns:
+        column = values[dimension].to_numpy(dtype=object)
+        counts = pd.Series(column[rows]).value_counts()
+        for value, count in counts.items():
+            if value != "" and count >= min_size:
+                singles.append((dimension, f"{dimension}={value}", column == value))
+    for _, name, mask in singles:
+        yield (name,), mask
+    for (dim_a, name_a, mask_a), (dim_b, name_b, mask_b) in combinations(singles, 2):
+        both = mask_a & mask_b
+        if dim_a != dim_b and both[rows].sum() >= min_size:
+            yield (name_a, name_b), both
+
+
+def _change_start(carries: np.ndarray, min_size: int) -> int:
+    """The two-segment Bernoulli change point of ``carries`` (maximum likelihood, the share
+    rising), as the index of the first row after it."""
+    n = len(carries)
+    starts = np.arange(min_size, n - min_size + 1)
+    cumulative = np.concatenate([[0], np.cumsum(carries)])
+    before, after = cumulative[starts], cumulative[-1] - cumulative[starts]
+    loglik = _bernoulli_loglik(before, starts) + _bernoulli_loglik(after, n - starts)
+    loglik[after / (n - starts) <= before / starts] = -np.inf
+    return int(starts[int(np.argmax(loglik))])
+
+
+def _signature_share(share_since: float, baseline: float) -> float:
+    """The signature's share within the sub-problem: the excess of its share since the
+    start over the baseline, (share − b) / (1 − b), an underestimate when the sub-problem
+    is only part of those tickets, so kept within [½, 0.95] — it was found by its
+    signature, so most of it carries it, but not all — and no lower than the baseline."""
+    excess = (share_since - baseline) / (1 - baseline)
+    return max(float(np.clip(excess, 0.5, 0.95)), baseline)
+
+
+def _members(log_odds: np.ndarray, carries: np.ndarray, since: np.ndarray, share: float,
+             baseline: float) -> np.ndarray:
+    """Tickets since the start whose wording and signature together favour the split."""
+    signature = np.where(carries, np.log(share / baseline), np.log((1 - share) / (1 - baseline)))
+    return since & (log_odds + signature > 0)
+
+
+def _wording_log_odds(X: np.ndarray, positive: np.ndarray, trained: np.ndarray,
+                      random_state: int) -> tuple[np.ndarray, float]:
+    """A logistic regression's log-odds of ``positive`` for every row — out-of-fold for the
+    ``trained`` rows, from the model fitted on all of them for the rest — and the
+    out-of-fold ROC AUC."""
+    model = LogisticRegression(class_weight="balanced", max_iter=2000)
+    folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=random_state)
+    log_odds = np.zeros(len(X))
+    log_odds[trained] = cross_val_predict(model, X[trained], positive[trained], cv=folds,
+                                          method="decision_function")
+    if (~trained).any():
+        log_odds[~trained] = model.fit(X[trained], positive[trained]).decision_function(X[~trained])
+    return log_odds, float(roc_auc_score(positive[trained], log_odds[trained]))
+
+
+def _bernoulli_loglik(successes: np.ndarray, trials: np.ndarray) -> np.ndarray:
+    share = successes / trials
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.nan_to_num(successes * np.log(share))
+                + np.nan_to_num((trials - successes) * np.log1p(-share)))
+
+
+def _confirmed(candidate: _Candidate, embeddings: np.ndarray, times: np.ndarray, min_size: int,
+               min_auc: float, tests: int, random_state: int) -> EmergentSplit | None:
+    """The split, when the change and the wording checks agree; else None."""
+    carries, rows = candidate.carries, candidate.rows
+    start = _change_start(carries, min_size)
+    since = np.arange(len(rows)) >= start
+    table = [[carries[since].sum(), (~carries[since]).sum()],
+             [carries[~since].sum(), (~carries[~since]).sum()]]
+    change_p = float(fisher_exact(table, alternative="greater")[1])
+    if change_p > CHANGE_ALPHA:
+        return None
+    positive, negative = since & carries, ~since
+    if positive.sum() < CV_FOLDS or negative.sum() < CV_FOLDS:
+        return None
+    X = embeddings[rows]
+    log_odds, auc = _wording_log_odds(X, positive, positive | negative, random_state)
+    if auc < min_auc:
+        return None
+    baseline = float(np.clip(candidate.share_since, 1e-6, 1 - 1e-6))
+    share = _signature_share(carries[since].mean(), baseline)
+    members = _members(log_odds, carries, since, share, baseline)
+    if members.sum() < min_size:
+        return None
+    return EmergentSplit(parents=(candidate.cluster,), rows=np.sort(rows[members]),
+                         signature=candidate.signature,
+                         start=pd.Timestamp(times[rows[start]], tz="UTC"),
+                         p_value=candidate.p_value, tests=tests, change_p_value=change_p,
+                         text_auc=auc)
+
+
+def with_emergent_splits(assignments: pd.DataFrame, centroids: np.ndarray, embeddings: np.ndarray,
+                         splits: list[EmergentSplit]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``cluster_assignments``' frame and centroids after the splits: each split is a new
+    cluster, and its parent's centroid and every moved ticket's membership are recomputed."""
+    if not splits:
+        return assignments, centroids
+    labels = split_labels(assignments["cluster"].to_numpy(), splits)
+    unit = unit_rows(embeddings)
+    changed = sorted({p for s in splits for p in s.parents}
+                     | set(range(len(centroids), labels.max() + 1)))
+    centroids = np.vstack([centroids, np.zeros((labels.max() + 1 - len(centroids),
+                                                centroids.shape[1]), dtype=centroids.dtype)])
+    for cluster in changed:
+        centroids[cluster] = unit_rows(unit[labels == cluster].sum(axis=0, keepdims=True))[0]
+    membership = assignments[TicketCols.membership].to_numpy(dtype=np.float64).copy()
+    moved = np.isin(labels, changed)
+    membership[moved] = np.clip(np.einsum("ij,ij->i", unit[moved], centroids[labels[moved]]), 0, 1)
+    return assignments.assign(cluster=labels, **{TicketCols.membership: membership}), centroids
