@@ -9,13 +9,18 @@ uses the same code for any two runs.
 
     {"changes_version": 1, "run_id", "previous_run_id", "mode",
      "summary": {"icebergs", "new", "growing", "fading", "faded", "merged", "split", "alerts"},
-     "new":     [{iceberg_id, event (born|reborn|split), label, size, n_customers, onset, related_ids}],
-     "growing": [{iceberg_id, label, size, previous_size, added, growth_pct, n_customers, trend}],
+     "new":     [{iceberg_id, event (born|reborn|split), label, size, n_customers, onset, related_ids,
+                  boilerplate}],
+     "growing": [{iceberg_id, label, size, previous_size, added, growth_pct, n_customers, trend,
+                  boilerplate}],
      "fading":  [{iceberg_id, label, size, previous_size, trend}]     # still there, trend "fading"
      "faded":   [{iceberg_id, label, previous_size}]                  # gone this run
      "merged":  [{iceberg_id, into, label, previous_size}],
      "split":   [{iceberg_id, from, label, size}],
      "alerts":  [{rule, iceberg_id, label, message, figures}]}
+
+A boilerplate iceberg (courtesy such as "thanks", ``pipeline.courtesy``) is listed like any
+other but raises no new-iceberg or growth alert: it is no problem.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ def iceberg_changes(previous: pd.DataFrame | None, icebergs: pd.DataFrame, linea
         if old is None or event in ("born", "reborn", "split"):
             new.append({"iceberg_id": iceberg_id, "event": event if event != "continued" else "born",
                         "label": row["label"], "size": row["size"], "n_customers": row["n_customers"],
-                        "onset": row["onset"], "related_ids": related})
+                        "onset": row["onset"], "related_ids": related, "boilerplate": row["boilerplate"]})
             if event == "split":
                 split.append({"iceberg_id": iceberg_id, "from": related, "label": row["label"],
                               "size": row["size"]})
@@ -59,7 +64,8 @@ def iceberg_changes(previous: pd.DataFrame | None, icebergs: pd.DataFrame, linea
             growing.append({"iceberg_id": iceberg_id, "label": row["label"], "size": row["size"],
                             "previous_size": old["size"], "added": added,
                             "growth_pct": round(100.0 * added / old["size"], 1) if old["size"] else None,
-                            "n_customers": row["n_customers"], "trend": row["trend"]})
+                            "n_customers": row["n_customers"], "trend": row["trend"],
+                            "boilerplate": row["boilerplate"]})
         if row["trend"] == "fading":
             fading.append({"iceberg_id": iceberg_id, "label": row["label"], "size": row["size"],
                            "previous_size": old["size"], "trend": row["trend"]})
@@ -89,6 +95,8 @@ def alerts(changes: dict, rules: AlertsConfig) -> list[dict]:
     raised = []
     if changes.get("previous_run_id") is not None and rules.new_min_customers > 0:
         for item in changes["new"]:
+            if item.get("boilerplate"):
+                continue
             customers = item["n_customers"] if item["n_customers"] is not None else item["size"]
             if customers >= rules.new_min_customers and item["size"] >= rules.new_min_size:
                 raised.append(_alert("new_iceberg", item, f"new iceberg {item['iceberg_id']} "
@@ -96,6 +104,8 @@ def alerts(changes: dict, rules: AlertsConfig) -> list[dict]:
                                      size=item["size"], n_customers=customers, event=item["event"]))
     if rules.growth_min_pct > 0:
         for item in changes["growing"]:
+            if item.get("boilerplate"):
+                continue
             pct = item["growth_pct"]
             if (pct is not None and pct >= rules.growth_min_pct and item["size"] >= rules.growth_min_size
                     and item["added"] >= rules.growth_min_new):
@@ -159,6 +169,7 @@ def _by_id(icebergs: pd.DataFrame | None) -> dict[str, dict]:
         rows[r[I.iceberg_id]] = {
             "label": r.get(I.label), "size": int(r[I.size]),
             "n_customers": _int(r.get(I.n_customers)), "trend": _str(r.get(I.trend)),
+            "boilerplate": _flag(r.get(I.boilerplate)),
             "onset": None if onset is None or (isinstance(onset, float) and math.isnan(onset))
             or pd.isna(onset) else str(onset)[:10]}
     return rows
@@ -166,6 +177,11 @@ def _by_id(icebergs: pd.DataFrame | None) -> dict[str, dict]:
 
 def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
+
+
+def _flag(value) -> bool:
+    """A boolean cell; False when missing (a run written before the column existed)."""
+    return False if value is None or pd.isna(value) else bool(value)
 
 
 def _str(value) -> str | None:

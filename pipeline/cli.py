@@ -155,6 +155,9 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
 def show_command(out: Path, run_id: str | None, top: int) -> None:
     """Print a run's top icebergs: what, where, who, since when.
 
+    Boilerplate icebergs (courtesy such as "thanks" or auto-replies) are not shown among
+    them; their ids are listed at the end.
+
     \b
     Examples:
       iceberg show

@@ -39,6 +39,9 @@ class ColumnsConfig:
     body: list[str] = field(default_factory=list)
     customer: str = ""
     agent: str = ""
+    account: str = ""                  # organisation / company the customer belongs to
+    segment: str = ""                  # customer segment or tier; stays a dimension when it qualifies as one
+    revenue: str = ""                  # numeric revenue per customer (e.g. "mrr"); never detected, set it to get value_at_risk
     dimensions: list[str] = field(default_factory=list)   # empty: auto-detect
     exclude: list[str] = field(default_factory=list)       # never used as dimensions
     max_dimension_values: int = 50     # auto-detected dimensions have at most this many values

@@ -2,9 +2,10 @@
 
 Besides the store, this is the only stage that touches files. It detects the format,
 encoding and CSV dialect, maps input columns to roles (id, created_at, subject, body,
-customer, agent) by their conventional names unless ``[columns]`` says otherwise, picks
-the dimension columns, and rejects rows it cannot use into a quarantine table with a
-reason each, so that ``rows_read == len(tickets) + len(quarantine)``.
+customer, agent, account, segment; revenue only when configured) by their conventional
+names unless ``[columns]`` says otherwise, picks the dimension columns, and rejects rows
+it cannot use into a quarantine table with a reason each, so that
+``rows_read == len(tickets) + len(quarantine)``.
 """
 
 from __future__ import annotations
@@ -56,10 +57,20 @@ ROLE_CANDIDATES: dict[str, tuple[str, ...]] = {
              "consumer_complaint_narrative"),
     "customer": ("customer_id", "requester_id", "account_id", "customer", "requester", "user_id"),
     "agent": ("agent_id", "assignee_id", "assignee", "agent"),
+    # After "customer": an input whose only id column is account_id keeps it as the customer.
+    # Not "company" (CFPB's is the company complained about), "tier" (often a support
+    # tier) or "plan" (often a payment plan): set those with [columns] when they are meant.
+    "account": ("account_id", "account", "organization_id", "organisation_id", "organization",
+                "organisation", "org_id", "company_id", "tenant_id", "tenant"),
+    "segment": ("segment", "customer_segment", "customer_tier", "account_tier"),
+    "revenue": (),      # money is never guessed: only [columns] revenue sets it
 }
 ROLE_OUTPUT = {"id": TicketCols.ticket_id, "created_at": TicketCols.created_at,
                "subject": TicketCols.subject, "customer": TicketCols.customer_id,
-               "agent": TicketCols.agent_id}
+               "agent": TicketCols.agent_id, "account": TicketCols.account_id,
+               "segment": TicketCols.segment, "revenue": TicketCols.revenue}
+# The one role whose column is also profiled as a dimension (under its role's name).
+DIMENSION_ROLE = "segment"
 # Names a kept input column cannot take in the output tables; such a column gets "input_".
 RESERVED_TICKET_NAMES = {v for k, v in vars(TicketCols).items() if not k.startswith("_")}
 RESERVED_QUARANTINE_NAMES = {QuarantineCols.reason, QuarantineCols.source, QuarantineCols.source_row}
@@ -67,6 +78,9 @@ RESERVED_QUARANTINE_NAMES = {QuarantineCols.reason, QuarantineCols.source, Quara
 CSV_DELIMITERS = (",", ";", "\t", "|")
 SNIFF_CHARS = 32_768
 MAX_UNIQUE_SHARE = 0.5     # a column with more distinct values per row is an identifier, not a dimension
+NOT_A_NUMBER = frozenset({"n/a", "na", "-", "none", "null", "nan"})   # revenue cells read as missing
+CURRENCY_MARKS = re.compile(r"[\s$€£¥]")
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 RAW_LINE = "raw_line"      # quarantine column holding a line that could not be split into fields
 
 
@@ -97,7 +111,7 @@ def read_tickets(path: str | Path, config: Config) -> Ingested:
         quarantine=quarantine,
         rows_read=rows_read,
         roles=roles,
-        dimensions=[_output_name(c, RESERVED_TICKET_NAMES) for c in dimensions],
+        dimensions=[_dimension_name(c, roles) for c in dimensions],
         source={"path": str(path), "sha256": hashlib.sha256(data).hexdigest(), "rows": rows_read},
     )
 
@@ -197,9 +211,11 @@ def resolved_roles(columns: list[str], settings: ColumnsConfig, path: Path) -> d
 def dimension_columns(raw: pd.DataFrame, roles: dict[str, str | list[str]],
                       settings: ColumnsConfig, path: Path) -> list[str]:
     """Input columns to profile icebergs by: ``[columns] dimensions``, else every other
-    low-cardinality column that is not a measurement (decimals, dates)."""
+    low-cardinality column that is not a measurement (decimals, dates). Role columns are
+    not dimensions, except the segment's: a segment over-represented in an iceberg is
+    evidence like any other dimension value."""
     columns = list(raw.columns)
-    used = _role_columns(roles)
+    used = _role_columns({r: c for r, c in roles.items() if r != DIMENSION_ROLE})
     excluded = {_configured_column(name, "exclude", columns, path) for name in settings.exclude}
     if settings.dimensions:
         chosen = [_configured_column(name, "dimensions", columns, path) for name in settings.dimensions]
@@ -231,6 +247,12 @@ def _split_rows(raw: pd.DataFrame, roles: dict[str, str | list[str]], dimensions
         reasons[unparseable] = [f"unparseable created_at: {v!r}" for v in created_at[unparseable]]
     else:
         timestamps = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
+    if "revenue" in roles:
+        given = raw[roles["revenue"]]
+        revenue = revenue_numbers(given)
+        unparseable = reasons.isna() & revenue.isna() & _stated_numbers(given).notna()
+        reasons[unparseable] = [f"unparseable revenue ({roles['revenue']}): {v!r}"
+                                for v in given[unparseable]]
     valid_ids = ids[reasons.isna()]
     duplicate = valid_ids[valid_ids.duplicated()]
     kept_row = pd.Series(valid_ids.index, index=valid_ids.values).groupby(level=0).first()
@@ -242,11 +264,13 @@ def _split_rows(raw: pd.DataFrame, roles: dict[str, str | list[str]], dimensions
     if "subject" in roles:
         tickets[TicketCols.subject] = raw[roles["subject"]]
     tickets[TicketCols.text] = texts
-    for role in ("customer", "agent"):
+    for role in ("customer", "agent", "account", "segment"):
         if role in roles:
             tickets[ROLE_OUTPUT[role]] = _stripped(raw[roles[role]])
+    if "revenue" in roles:
+        tickets[TicketCols.revenue] = revenue
     for column in dimensions:
-        tickets[_output_name(column, RESERVED_TICKET_NAMES)] = _stripped(raw[column])
+        tickets[_dimension_name(column, roles)] = _stripped(raw[column])
     used = _role_columns(roles) | set(dimensions)
     for column in raw.columns:
         if column not in used:
@@ -281,6 +305,25 @@ def utc_timestamps(values: pd.Series) -> pd.Series:
             warnings.simplefilter("ignore", UserWarning)
             parsed[retry] = pd.to_datetime(text[retry], utc=True, errors="coerce", format="mixed")
     return parsed
+
+
+def revenue_numbers(values: pd.Series) -> pd.Series:
+    """``values`` as float64: numbers as they are; text such as ``1200.5``, ``$1,200.50`` or
+    ``€ 99`` read as a number (currency signs, spaces and thousands commas dropped); NaN
+    where missing (also "n/a", "-", "none", "null") or not a number."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    text = _stated_numbers(values).str.replace(CURRENCY_MARKS, "", regex=True)
+    text = text.where(~text.str.fullmatch(THOUSANDS, na=False), text.str.replace(",", "", regex=False))
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _stated_numbers(values: pd.Series) -> pd.Series:
+    """``values`` as trimmed text; missing where empty or a "not a number" mark ("n/a", "-")."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return _as_str(values)
+    text = _stripped(values)
+    return text.where(~text.str.lower().isin(NOT_A_NUMBER))
 
 
 def _ticket_texts(raw: pd.DataFrame, roles: dict[str, str | list[str]]) -> pd.Series:
@@ -406,6 +449,13 @@ def _role_columns(roles: dict[str, str | list[str]]) -> set[str]:
 
 def _name_key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name).lower()
+
+
+def _dimension_name(column: str, roles: dict[str, str | list[str]]) -> str:
+    """A dimension's name in ``tickets``: the segment's role name, else the input's (see ``_output_name``)."""
+    if roles.get(DIMENSION_ROLE) == column:
+        return ROLE_OUTPUT[DIMENSION_ROLE]
+    return _output_name(column, RESERVED_TICKET_NAMES)
 
 
 def _output_name(column: str, reserved: set[str]) -> str:

@@ -125,6 +125,12 @@ def representative_ticket_ids(tickets: pd.DataFrame, embeddings: np.ndarray,
     return result
 
 
+def keyword_tokens(text: str) -> list[str]:
+    """The words keywords are made of, in order: letter tokens of two or more letters,
+    lower-cased, redaction placeholders left out (stop words kept)."""
+    return re.findall(_LETTER_TOKEN, _preprocess(text))
+
+
 def _preprocess(text: str) -> str:
     return _PLACEHOLDER.sub(" ", text).lower()
 

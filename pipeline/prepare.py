@@ -3,9 +3,9 @@
 Runs after ingest and before anything else sees the data. Ticket text is cleaned
 (``pipeline.clean``) and redacted (``pipeline.redact``); every other text column that
 leaves the pipeline — kept input columns, dimension values, the raw fields of
-quarantined rows — is redacted too, and customer/agent ids that are e-mail addresses or
-phone numbers become stable pseudonyms, so distinct counts survive without the personal
-data. A ticket whose text is (almost) empty once cleaned is quarantined, not dropped.
+quarantined rows — is redacted too, and customer/agent/account ids that are e-mail
+addresses or phone numbers become stable pseudonyms, so distinct counts survive without
+the personal data. A ticket whose text is (almost) empty once cleaned is quarantined, not dropped.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pipeline.schemas import QuarantineCols, TicketCols
 # Columns that hold identifiers or values the pipeline itself made; never rewritten.
 _UNTOUCHED = {TicketCols.ticket_id, TicketCols.created_at, TicketCols.text, TicketCols.source_row,
               QuarantineCols.source, QuarantineCols.source_row}
-_PSEUDONYMISED = {TicketCols.customer_id: "cust", TicketCols.agent_id: "agent"}
+_PSEUDONYMISED = {TicketCols.customer_id: "cust", TicketCols.agent_id: "agent",
+                  TicketCols.account_id: "acct"}
 
 
 @dataclass(frozen=True)

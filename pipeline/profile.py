@@ -30,6 +30,13 @@ Each of the three signs of a hidden, live problem can add up to one more multipl
 reach, so the multiplier runs from 1 to 4. ``rank`` 1 is the highest score; equal scores
 are ranked by iceberg_id. The components are written as ``ScoreCols`` columns so that a
 reader can see why an iceberg ranks where it does.
+
+Boilerplate icebergs — clusters of courtesy such as "thanks", "ok" or auto-replies
+(``boilerplate``, see ``pipeline.courtesy``) — rank after every other iceberg, by score
+among themselves. Their score is left as the formula gives it: the score measures reach
+and shape, which such a cluster has, while ``boilerplate`` says that it is no problem; a
+score forced to 0 would hide how much courtesy traffic there is, and give the formula an
+exception that a reader recomputing it would have to know.
 """
 
 from __future__ import annotations
@@ -42,17 +49,17 @@ import pandas as pd
 from scipy.stats import binomtest, poisson
 
 from pipeline.config import ProfileConfig
+from pipeline.courtesy import boilerplate_icebergs
 from pipeline.evidence import (attribute_table, iceberg_windows, is_evidence, top_combinations,
                                topical_dimensions)
 from pipeline.events import onset_events
+from pipeline.onset import onset_date
 from pipeline.label import iceberg_keywords, iceberg_labels, representative_ticket_ids
-from pipeline.schemas import (ICEBERGS, TIMELINE, AttributeCols, CombinationCols, IcebergCols,
-                              TicketCols, TimelineCols)
+from pipeline.schemas import (ICEBERGS, SEGMENT_CUSTOMERS, TIMELINE, AttributeCols, CombinationCols,
+                              IcebergCols, TicketCols, TimelineCols)
 
 PERIODS = {"D": "D", "W": "W-SUN", "M": "M"}   # pandas period of each timeline bucket
-WEEKS_FROM_MONDAY = {"rule": "W-MON", "closed": "left", "label": "left"}
 
-ONSET_QUIET_P = 0.01        # a quiet spell this improbable breaks an iceberg's activity
 TREND_WINDOW_DAYS = 28
 TREND_ALPHA = 0.05
 SPIKE_ALPHA = 0.001
@@ -75,7 +82,9 @@ _COMBINATION_COLUMNS = [CombinationCols.combination, CombinationCols.support,
 _COMBINATION_DTYPES = {CombinationCols.combination: "string", CombinationCols.support: "Int64",
                        CombinationCols.share: "float64", CombinationCols.baseline_share: "float64",
                        CombinationCols.lift: "float64"}
-_EXTRA_COLUMNS = [IcebergCols.spike, IcebergCols.n_repeat_customers] + _COMBINATION_COLUMNS
+_EXTRA_COLUMNS = [IcebergCols.spike, IcebergCols.n_repeat_customers, IcebergCols.n_accounts,
+                  IcebergCols.segments, IcebergCols.value_at_risk,
+                  IcebergCols.boilerplate] + _COMBINATION_COLUMNS
 _SCORE_COLUMNS = [ScoreCols.reach, ScoreCols.concentration, ScoreCols.emergence,
                   ScoreCols.fragmentation, ScoreCols.max_lift]
 
@@ -146,34 +155,6 @@ def timeline_table(tickets: pd.DataFrame, period: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def onset_date(daily_counts: pd.Series) -> date | None:
-    """The day the iceberg became an ongoing problem, or None when it has no dated ticket.
-
-    ``daily_counts``: tickets per day, indexed by day. The rule, on weekly counts (weeks
-    from Monday): a week is active when it has a ticket. The onset week is the earliest
-    active week after which the activity never breaks, where a break is a run of g quiet
-    weeks between active ones that would be improbable — probability exp(−r·g) below
-    ``ONSET_QUIET_P`` — for tickets arriving at random at r, the mean weekly count from
-    that week to the last active one. So stray early tickets followed by a long silence
-    do not count as the start, while a sparse but steady iceberg starts at its first
-    ticket. Quiet weeks after the last active one (a problem that stopped) are ignored.
-    The onset is the first day with a ticket in the onset week.
-    """
-    ticket_days = daily_counts[daily_counts.to_numpy() > 0]
-    if ticket_days.empty:
-        return None
-    ticket_days = ticket_days.set_axis(pd.to_datetime(ticket_days.index))
-    weekly = ticket_days.resample(**WEEKS_FROM_MONDAY).sum()
-    per_week = weekly.to_numpy(dtype=np.float64)
-    active = np.flatnonzero(per_week > 0)
-    rate = np.cumsum(per_week[::-1])[::-1][active] / (active[-1] - active + 1)
-    quiet_runs = np.append(np.diff(active) - 1, 0)     # quiet weeks after each active week
-    longest_later_quiet_run = np.maximum.accumulate(quiet_runs[::-1])[::-1]
-    unbroken = longest_later_quiet_run <= np.log(1 / ONSET_QUIET_P) / rate
-    onset_week = weekly.index[active[np.argmax(unbroken)]]
-    return ticket_days.index[ticket_days.index >= onset_week].min().date()
-
-
 def trend_status(daily_counts: pd.Series, onset: date | None, *,
                  window_days: int = TREND_WINDOW_DAYS, alpha: float = TREND_ALPHA) -> str | None:
     """new / growing / stable / fading, or None when the data cannot tell.
@@ -240,7 +221,11 @@ def iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: lis
     are null (not zero) when the input has no such column. ``first_seen`` /
     ``last_seen``: its earliest and latest ticket; ``onset`` and ``trend`` as in
     ``onset_date`` and ``trend_status``; ``spike`` as in ``is_spike``;
-    ``n_repeat_customers``: customers with two or more of its tickets; ``top_combination``
+    ``n_repeat_customers``: customers with two or more of its tickets; ``n_accounts``:
+    distinct non-null account ids; ``segments``: its customers per segment
+    (``_segment_breakdowns``); ``value_at_risk``: the revenue of its accounts, else
+    customers (``_values_at_risk``) — each null when the input lacks the column it needs;
+    ``boilerplate`` as in ``courtesy.boilerplate_icebergs``; ``top_combination``
     and its support, share, baseline share and lift as in ``evidence.top_combinations``.
     """
     return profiles(tickets, embeddings, dimensions, config).icebergs
@@ -275,6 +260,11 @@ def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd
     table[IcebergCols.spike] = pd.array(timing[IcebergCols.spike].reindex(ids), dtype="boolean")
     table[IcebergCols.representative_ticket_ids] = [representatives[i] for i in ids]
     table[IcebergCols.n_repeat_customers] = _repeat_customers(members, by_iceberg, ids)
+    table[IcebergCols.n_accounts] = _account_counts(members, by_iceberg, ids)
+    table[IcebergCols.segments] = _segment_breakdowns(tickets, members, by_iceberg, ids)
+    table[IcebergCols.value_at_risk] = _values_at_risk(tickets, members, by_iceberg, ids)
+    table[IcebergCols.boilerplate] = (boilerplate_icebergs(tickets).reindex(ids, fill_value=False)
+                                      .to_numpy(dtype=bool))
     for column, dtype in _COMBINATION_DTYPES.items():
         values = (combinations[column].reindex(ids).to_numpy(dtype=object) if len(combinations)
                   else [None] * len(ids))
@@ -288,8 +278,8 @@ def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd
     table[IcebergCols.score] = table[ScoreCols.reach] * (
         1 + table[ScoreCols.concentration] + table[ScoreCols.emergence]
         + table[ScoreCols.fragmentation])
-    table = table.sort_values([IcebergCols.score, IcebergCols.iceberg_id],
-                              ascending=[False, True], ignore_index=True)
+    table = table.sort_values([IcebergCols.boilerplate, IcebergCols.score, IcebergCols.iceberg_id],
+                              ascending=[True, False, True], ignore_index=True)
     table[IcebergCols.rank] = np.arange(1, len(table) + 1, dtype=np.int64)
     return table[ICEBERGS.columns + _EXTRA_COLUMNS + _SCORE_COLUMNS]
 
@@ -298,6 +288,10 @@ def _empty_icebergs() -> pd.DataFrame:
     table = ICEBERGS.empty()
     table[IcebergCols.spike] = pd.Series(dtype="boolean")
     table[IcebergCols.n_repeat_customers] = pd.Series(dtype="Int64")
+    table[IcebergCols.n_accounts] = pd.Series(dtype="Int64")
+    table[IcebergCols.segments] = pd.Series(dtype=object)
+    table[IcebergCols.value_at_risk] = pd.Series(dtype="Float64")
+    table[IcebergCols.boilerplate] = pd.Series(dtype=bool)
     for column, dtype in _COMBINATION_DTYPES.items():
         table[column] = pd.Series(dtype=dtype)
     for column in _SCORE_COLUMNS:
@@ -312,6 +306,67 @@ def _repeat_customers(members: pd.DataFrame, by_iceberg: pd.Series, ids: list[st
     per_customer = members.groupby([by_iceberg, members[TicketCols.customer_id]]).size()
     repeat = (per_customer >= 2).groupby(level=0).sum()
     return pd.array(repeat.reindex(ids, fill_value=0), dtype="Int64")
+
+
+def _account_counts(members: pd.DataFrame, by_iceberg: pd.Series, ids: list[str]) -> pd.array:
+    """Distinct non-null account ids per iceberg; NA without an account column."""
+    if TicketCols.account_id not in members.columns:
+        return pd.array([pd.NA] * len(ids), dtype="Int64")
+    distinct = members[TicketCols.account_id].groupby(by_iceberg).nunique()
+    return pd.array(distinct.reindex(ids, fill_value=0), dtype="Int64")
+
+
+def _segment_breakdowns(tickets: pd.DataFrame, members: pd.DataFrame, by_iceberg: pd.Series,
+                        ids: list[str]) -> list[list[dict] | None]:
+    """Per iceberg, its customers per segment, most first (ties by name): ``SEGMENT_COUNT``
+    entries. A customer is in the segment of their latest ticket that has one
+    (``_latest_values``); a ticket without a customer id counts as a customer of its own,
+    in its own segment, as in reach. Customers without a segment are left out, so an
+    iceberg none of whose customers has one gets an empty list. None throughout without a
+    segment column."""
+    if TicketCols.segment not in members.columns:
+        return [None] * len(ids)
+    segment = members[TicketCols.segment].astype("object")
+    who = "ticket " + members[TicketCols.ticket_id].astype(str)
+    if TicketCols.customer_id in members.columns:
+        customer = members[TicketCols.customer_id]
+        identified = customer.notna()
+        latest = _latest_values(tickets, TicketCols.customer_id, TicketCols.segment)
+        segment = segment.where(~identified, customer.map(latest))
+        who = who.where(~identified, "customer " + customer.astype(str))
+    counted = pd.DataFrame({"iceberg": by_iceberg, "segment": segment, "who": who}).dropna()
+    counts = counted.groupby(["iceberg", "segment"])["who"].nunique().reset_index()
+    counts = counts.sort_values(["iceberg", "who", "segment"], ascending=[True, False, True])
+    breakdown = {iceberg: [{TicketCols.segment: s, SEGMENT_CUSTOMERS: int(n)}
+                           for s, n in zip(rows["segment"], rows["who"])]
+                 for iceberg, rows in counts.groupby("iceberg")}
+    return [breakdown.get(i, []) for i in ids]
+
+
+def _values_at_risk(tickets: pd.DataFrame, members: pd.DataFrame, by_iceberg: pd.Series,
+                    ids: list[str]) -> pd.array:
+    """Per iceberg, the revenue of its distinct accounts — of its distinct customers when
+    the input has no account column — each taken from its latest ticket with a revenue
+    (``_latest_values``); tickets without an account (customer) id are not counted. NA
+    where none of them has a known revenue, and throughout without a revenue column or
+    without an account or customer column."""
+    key = next((c for c in (TicketCols.account_id, TicketCols.customer_id) if c in members.columns), None)
+    if TicketCols.revenue not in members.columns or key is None:
+        return pd.array([pd.NA] * len(ids), dtype="Float64")
+    revenue = _latest_values(tickets, key, TicketCols.revenue)
+    affected = pd.DataFrame({"iceberg": by_iceberg, "key": members[key]}).dropna().drop_duplicates()
+    at_risk = affected["key"].map(revenue).groupby(affected["iceberg"]).sum(min_count=1)
+    return pd.array(at_risk.reindex(ids).to_numpy(dtype=np.float64), dtype="Float64")
+
+
+def _latest_values(tickets: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """Per ``key`` id, ``column`` on its latest ticket (anywhere in ``tickets``) that has a
+    value: the latest ``created_at``, undated tickets counting as earliest, ties going to
+    the later input row (``source_row``, else row order)."""
+    known = tickets[tickets[key].notna() & tickets[column].notna()]
+    order = [TicketCols.created_at] + [c for c in (TicketCols.source_row,) if c in known.columns]
+    known = known.sort_values(order, kind="stable", na_position="first")
+    return known.groupby(key)[column].last()
 
 
 def _customer_columns(members: pd.DataFrame, by_iceberg: pd.Series,

@@ -31,6 +31,9 @@ class TicketCols:
     text = "text"
     customer_id = "customer_id"
     agent_id = "agent_id"
+    account_id = "account_id"   # these three when the input has them (``[columns]`` roles)
+    segment = "segment"
+    revenue = "revenue"
     # Not in the contract's required list, but always written: where the row came from.
     source_row = "source_row"
     subject = "subject"
@@ -56,6 +59,10 @@ class IcebergCols:
     n_repeat_customers = "n_repeat_customers"  # customers with two or more of its tickets
     onset_events = "onset_events"              # events within ±7 days of its onset; null without an events file
     event_concentrated = "event_concentrated"  # concentrated in an onset event's dimension value
+    n_accounts = "n_accounts"                  # distinct account ids; null without an account column
+    segments = "segments"                      # customers per segment; null without a segment column
+    value_at_risk = "value_at_risk"            # revenue of its accounts (else customers); null without revenue
+    boilerplate = "boilerplate"                # only courtesy (thanks, greetings, auto-replies): no problem
 
 
 class AttributeCols:
@@ -173,6 +180,9 @@ class TableSchema:
 
 _str = pa.string()
 _list_str = pa.list_(pa.string())
+# ``IcebergCols.segments``: one entry per segment, most customers first.
+SEGMENT_CUSTOMERS = IcebergCols.n_customers
+SEGMENT_COUNT = pa.struct([pa.field(TicketCols.segment, _str), pa.field(SEGMENT_CUSTOMERS, pa.int64())])
 
 TICKETS = TableSchema("tickets", (
     pa.field(TicketCols.ticket_id, _str, nullable=False),
@@ -201,6 +211,10 @@ ICEBERGS = TableSchema("icebergs", (
 ), open_ended=True, optional=(
     pa.field(IcebergCols.onset_events, _list_str),
     pa.field(IcebergCols.event_concentrated, pa.bool_()),
+    pa.field(IcebergCols.n_accounts, pa.int64()),
+    pa.field(IcebergCols.segments, pa.list_(SEGMENT_COUNT)),
+    pa.field(IcebergCols.value_at_risk, pa.float64()),
+    pa.field(IcebergCols.boilerplate, pa.bool_()),
 ))
 
 ATTRIBUTES = TableSchema("attributes", (

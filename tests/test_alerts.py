@@ -41,7 +41,7 @@ def test_changes_have_every_kind_with_figures(changes):
     assert [n["iceberg_id"] for n in changes["new"]] == ["ICE-0005", "ICE-0006"]
     assert changes["growing"] == [{"iceberg_id": "ICE-0001", "label": "label ICE-0001", "size": 16,
                                    "previous_size": 10, "added": 6, "growth_pct": 60.0,
-                                   "n_customers": 15, "trend": "growing"}]
+                                   "n_customers": 15, "trend": "growing", "boilerplate": False}]
     assert [f["iceberg_id"] for f in changes["fading"]] == ["ICE-0002"]
     assert changes["merged"] == [{"iceberg_id": "ICE-0003", "into": ["ICE-0001"], "label": "label ICE-0003",
                                   "previous_size": 8}]
@@ -65,6 +65,19 @@ def test_alert_rules(changes):
     first = {**changes, "previous_run_id": None}
     assert all(a["rule"] != "new_iceberg" for a in alerts(first, rules))
     assert "[growth]" in changes_text(with_alerts(changes, rules))
+
+
+def test_boilerplate_icebergs_raise_no_alerts():
+    before = _icebergs([("ICE-0001", 10, 10, "stable")]).assign(boilerplate=True)
+    after = _icebergs([("ICE-0001", 30, 28, "growing"), ("ICE-0002", 40, 35, "new")]).assign(boilerplate=True)
+    lineage = _lineage([("ICE-0001", "continued", []), ("ICE-0002", "born", [])])
+    changes = iceberg_changes(before, after, lineage, run_id="R2", previous_run_id="R1")
+    assert [n["boilerplate"] for n in changes["new"] + changes["growing"]] == [True, True]
+    rules = AlertsConfig(new_min_customers=5, new_min_size=5, growth_min_pct=50, growth_min_size=10,
+                         growth_min_new=3)
+    assert alerts(changes, rules) == []
+    assert len(alerts(iceberg_changes(before, after.assign(boilerplate=False), lineage, run_id="R2",
+                                      previous_run_id="R1"), rules)) == 2
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -211,6 +211,52 @@ def test_dimension_auto_detection(tmp_path):
     assert read_tickets(path, config).dimensions == ["severity", "notes"]
 
 
+WHO_HEADER = ["id", "created_at", "body", "customer_id", "Organization", "Segment", "plan", "tier", "mrr"]
+WHO_ROWS = [[str(i), f"2024-01-{i + 1:02d}", f"text {i}", f"c{i % 4}", ["acme", "globex"][i % 2],
+             ["enterprise", "smb"][i % 2], ["free", "pro"][i % 2], ["1", "2"][i % 2], f"{i * 10}.5"]
+            for i in range(10)]
+
+
+def test_account_and_segment_are_detected_and_revenue_is_not(tmp_path):
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(WHO_ROWS, WHO_HEADER)), Config())
+    assert result.roles == {"id": "id", "created_at": "created_at", "body": ["body"],
+                            "customer": "customer_id", "account": "Organization", "segment": "Segment"}
+    tickets = result.tickets
+    assert tickets[TicketCols.account_id].tolist()[:2] == ["acme", "globex"]
+    # The segment stays a dimension, under its role's name; plan and tier are dimensions only.
+    assert result.dimensions == ["segment", "plan", "tier"]
+    assert tickets[TicketCols.segment].tolist()[:2] == ["enterprise", "smb"]
+    assert "Segment" not in tickets.columns and TicketCols.revenue not in tickets.columns
+    assert tickets["mrr"].tolist()[0] == "0.5"                     # an ordinary kept column
+
+
+def test_an_input_whose_only_id_is_account_id_keeps_it_as_the_customer(tmp_path):
+    header = ["id", "body", "account_id", "organisation"]
+    rows = [["1", "a", "u1", "acme"], ["2", "b", "u2", "acme"]]
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(rows, header)), Config())
+    assert result.roles["customer"] == "account_id" and result.roles["account"] == "organisation"
+
+
+def test_configured_segment_and_revenue(tmp_path):
+    header = [c for c in WHO_HEADER if c != "Segment"]
+    rows = [row[:5] + row[6:8] + [value] for row, value in zip(WHO_ROWS, [
+        "10", "$1,200.50", "€ 99", "", "n/a", "12.5", "1,5", "-3", "7", "abc"])]
+    config = Config()
+    config.columns.segment = "plan"
+    config.columns.revenue = "MRR"
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(rows, header)), config)
+    assert result.roles["segment"] == "plan" and result.roles["revenue"] == "mrr"
+    assert result.dimensions == ["segment", "tier"]                 # plan, profiled as "segment"
+    tickets = result.tickets
+    assert tickets[TicketCols.segment].tolist()[:2] == ["free", "pro"] and "plan" not in tickets.columns
+    assert str(tickets[TicketCols.revenue].dtype) == "float64"
+    assert tickets[TicketCols.revenue].fillna(-1).tolist() == [10.0, 1200.5, 99.0, -1, -1, 12.5, -3.0, 7.0]
+    # A value that is not a number quarantines its ticket, like an unparseable date.
+    assert result.quarantine[QuarantineCols.reason].tolist() == [
+        "unparseable revenue (mrr): '1,5'", "unparseable revenue (mrr): 'abc'"]
+    assert_accounted(result)
+
+
 def test_kept_columns_never_shadow_output_columns(tmp_path):
     header = ["id", "description", "text", "source", "reason"]
     rows = [["1", "real body", "other", "email", "bug"], ["2", "", "", "chat", "bug"]]

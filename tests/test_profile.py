@@ -8,8 +8,9 @@ from scipy.stats import fisher_exact
 
 from pipeline.config import ProfileConfig
 from pipeline.evidence import attribute_table, enrichment_p_values, q_values
+from pipeline.onset import onset_date
 from pipeline.profile import (ScoreCols, iceberg_table,
-                              onset_date, profiles, timeline_table, trend_status)
+                              profiles, timeline_table, trend_status)
 from pipeline.schemas import (ATTRIBUTES, ICEBERGS, TIMELINE, AttributeCols, IcebergCols,
                               TicketCols, TimelineCols)
 
@@ -148,10 +149,31 @@ def daily(counts: list[int] | np.ndarray, start: str = "2024-01-01") -> pd.Serie
 
 def test_onset_at_a_step():
     step = 45                                          # a Thursday, six weeks in
-    counts = np.r_[np.zeros(step, int), np.random.default_rng(1).poisson(10, 42)]
-    onset = onset_date(daily(counts))
-    first = date(2024, 1, 1) + pd.Timedelta(days=step)
-    assert first <= onset <= first + pd.Timedelta(days=6)
+    rng = np.random.default_rng(1)
+    for before in (0, 2):                              # from nothing, and from a steady rate
+        counts = np.r_[rng.poisson(before, step), rng.poisson(10, 42)]
+        onset = onset_date(daily(counts))
+        first = date(2024, 1, 1) + pd.Timedelta(days=step)
+        assert first <= onset <= first + pd.Timedelta(days=6)
+
+
+def test_onset_at_the_start_of_a_ramp():
+    days = pd.date_range("2024-01-01", periods=182, freq="D")
+    weekday_rate = np.where(days.day_of_week >= 5, 0.6, 1.0)
+    t = np.arange(182)
+    ramp = np.where(t >= 100, 0.5 + 5.5 * (t - 100) / 82, 0.0)   # 0.5 a day, growing to 6
+    counts = np.random.default_rng(1).poisson(ramp * weekday_rate)
+    counts[10] += 1                                    # and a stray ticket long before
+    onset = onset_date(pd.Series(counts, index=days))
+    assert days[100].date() <= onset <= days[107].date()
+
+
+@pytest.mark.parametrize("weekday_rate", [0.3, 3, 200])
+def test_onset_of_a_steady_weekly_seasonal_series_is_its_first_ticket(weekday_rate):
+    days = pd.date_range("2024-01-01", periods=364, freq="D")
+    rate = weekday_rate * np.where(days.day_of_week >= 5, 0.6, 1.0)   # quieter weekends
+    series = pd.Series(np.random.default_rng(2).poisson(rate), index=days)
+    assert onset_date(series) == series[series > 0].index[0].date()
 
 
 def test_onset_ignores_stray_early_tickets_but_not_a_sparse_steady_series():
@@ -162,6 +184,8 @@ def test_onset_ignores_stray_early_tickets_but_not_a_sparse_steady_series():
     assert onset_date(daily(sparse)) == date(2024, 1, 4)
     stopped = np.r_[np.full(30, 5), np.zeros(60, int)]
     assert onset_date(daily(stopped)) == date(2024, 1, 1)
+    stray_then_stopped = np.r_[[1], np.zeros(44, int), np.full(30, 5), np.zeros(60, int)]
+    assert onset_date(daily(stray_then_stopped)) == date(2024, 2, 15)
     assert onset_date(daily(np.zeros(30, int))) is None
     assert onset_date(pd.Series(dtype="int64")) is None
 
@@ -209,6 +233,104 @@ def test_iceberg_table_without_customers_or_agents_leaves_them_unknown():
         assert table[column].isna().all()
     np.testing.assert_allclose(table[ScoreCols.reach], math.log(3))   # reach falls back on size
     assert table[I.iceberg_id].tolist() == ["a", "b"] and table[I.rank].tolist() == [1, 2]
+
+
+@pytest.fixture
+def account_tickets() -> pd.DataFrame:
+    # One ticket a day from 1 March. c1 (account x) moves from smb to ent and from 10 to 30
+    # on its last ticket, outside either iceberg; t003 has neither customer nor account.
+    tickets = make_tickets(
+        ["a", "a", "a", "a", "b", "b", None, None],
+        [f"2024-03-0{d}" for d in range(1, 9)],
+        customer_id=["c1", "c1", "c2", None, "c3", "c4", "c1", "c5"],
+        account_id=["x", "x", "y", None, "y", None, "x", "z"],
+        segment=["smb", "smb", "ent", "smb", "ent", None, "ent", "smb"])
+    tickets[T.revenue] = [10.0, 20.0, 100.0, 5.0, 50.0, 7.0, 30.0, 1.0]
+    return tickets
+
+
+def test_accounts_segments_and_value_at_risk_by_hand(account_tickets):
+    table = iceberg_table(account_tickets, embeddings_for(account_tickets), [], ProfileConfig())
+    ICEBERGS.to_arrow(table)
+    rows = table.set_index(I.iceberg_id)
+    assert rows[I.n_accounts].tolist() == [2, 1]                      # a: x, y; b: y
+    # a: c1 is ent by its latest ticket (t006), c2 ent, the anonymous t003 smb on its own;
+    # b: c3 ent, c4 has no segment.
+    assert rows.loc["a", I.segments] == [{"segment": "ent", "n_customers": 2},
+                                         {"segment": "smb", "n_customers": 1}]
+    assert rows.loc["b", I.segments] == [{"segment": "ent", "n_customers": 1}]
+    # Per account, its latest ticket's revenue: x 30 (t006), y 50 (t004); t003 has no account.
+    assert rows[I.value_at_risk].tolist() == [30.0 + 50.0, 50.0]
+
+
+def test_value_at_risk_per_customer_without_accounts(account_tickets):
+    tickets = account_tickets.drop(columns=[T.account_id]).assign(**{T.source_row: range(1, 9)})
+    tickets.loc[1, T.created_at] = tickets.loc[0, T.created_at]       # a tie: the later row wins
+    tickets.loc[6, T.revenue] = np.nan                                 # c1's latest has no revenue
+    tickets.loc[2, T.revenue] = np.nan                                 # c2 has none at all
+    table = iceberg_table(tickets, embeddings_for(tickets), [], ProfileConfig()).set_index(I.iceberg_id)
+    assert table[I.n_accounts].isna().all()
+    assert table.loc["a", I.value_at_risk] == 20.0                     # c1 only: t001 (row 2)
+    assert table.loc["b", I.value_at_risk] == 50.0 + 7.0               # c3, c4
+    none_known = tickets.assign(**{T.revenue: np.nan})
+    table = iceberg_table(none_known, embeddings_for(tickets), [], ProfileConfig())
+    assert table[I.value_at_risk].isna().all()                          # unknown, not 0
+
+
+def test_who_columns_are_null_without_their_input_columns(account_tickets):
+    bare = account_tickets.drop(columns=[T.account_id, T.segment, T.revenue])
+    table = iceberg_table(bare, embeddings_for(bare), [], ProfileConfig())
+    for column in (I.n_accounts, I.segments, I.value_at_risk):
+        assert table[column].isna().all(), column
+    # Revenue without any customer or account id cannot be counted per customer.
+    anonymous = account_tickets.drop(columns=[T.account_id, T.customer_id])
+    table = iceberg_table(anonymous, embeddings_for(anonymous), [], ProfileConfig())
+    assert table[I.value_at_risk].isna().all()
+    # Segments still count: every ticket is a customer of its own, as in reach.
+    assert table.set_index(I.iceberg_id).loc["a", I.segments] == [
+        {"segment": "smb", "n_customers": 3}, {"segment": "ent", "n_customers": 1}]
+    typed = ICEBERGS.to_arrow(iceberg_table(bare, embeddings_for(bare), [], ProfileConfig()))
+    assert str(typed.schema.field(I.segments).type) == \
+        "list<item: struct<segment: string, n_customers: int64>>"
+    assert str(typed.schema.field(I.value_at_risk).type) == "double"
+    assert str(typed.schema.field(I.n_accounts).type) == "int64"
+
+
+def test_boilerplate_icebergs_rank_after_every_problem_with_their_score_kept():
+    # "t" (thanks) reaches 8 customers, the problems 2 and 3: by score it would come first.
+    tickets = make_tickets(["t"] * 8 + ["p"] * 2 + ["q"] * 3 + [None],
+                           customer_id=[f"c{i}" for i in range(14)])
+    tickets[T.text] = (["thanks!", "ok thank you", "great, cheers", "thank you so much", "hello?",
+                        "all sorted, thanks", "got it", "thanks, the card came"]
+                       + ["card not arrived", "my card has not arrived"]
+                       + ["pin blocked", "blocked my pin", "pin locked"] + ["other question"])
+    table = iceberg_table(tickets, embeddings_for(tickets), [], ProfileConfig())
+    assert table[I.iceberg_id].tolist() == ["q", "p", "t"] and table[I.rank].tolist() == [1, 2, 3]
+    assert table[I.boilerplate].tolist() == [False, False, True]
+    rows = table.set_index(I.iceberg_id)
+    assert rows.loc["t", I.score] == pytest.approx(math.log(9))         # the formula, untouched
+    assert rows.loc["t", I.score] > rows.loc["q", I.score]
+    assert str(ICEBERGS.to_arrow(table).schema.field(I.boilerplate).type) == "bool"
+
+
+def test_show_prints_accounts_segments_and_value_at_risk(account_tickets):
+    from types import SimpleNamespace
+
+    from pipeline.report import icebergs_summary
+
+    result = profiles(account_tickets, embeddings_for(account_tickets), [], ProfileConfig())
+    icebergs = ICEBERGS.to_arrow(result.icebergs).to_pandas()        # as a reader gets it
+    manifest = {"run_id": "r1", "finished_at": "now", "config": {"profile": {}},
+                "counts": {"tickets": 8, "icebergs": 2, "unclustered": 2, "rows_quarantined": 0}}
+    run = SimpleNamespace(run_id="r1", manifest=manifest, icebergs=icebergs, folder="f",
+                          attributes=result.attributes, tickets=account_tickets)
+    text = icebergs_summary(run)
+    assert "who:   4 tickets, 2 customers, 2 accounts; value at risk 80\n" in text
+    assert "    segments: ent 2 · smb 1\n" in text
+    assert "Not shown" not in text
+    bare = icebergs.drop(columns=[I.n_accounts, I.segments, I.value_at_risk, I.boilerplate])
+    text = icebergs_summary(SimpleNamespace(**{**vars(run), "icebergs": bare}))   # an older run
+    assert "who:   4 tickets, 2 customers\n" in text and "segments" not in text
 
 
 def test_concentration_is_the_largest_significant_lift():

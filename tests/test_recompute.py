@@ -93,8 +93,31 @@ def test_score_recomputed(tables):
         assert row.score_fragmentation == pytest.approx(fragmentation)
         assert row.score_concentration == pytest.approx(concentration)
         assert row.score == pytest.approx(reach * (1 + concentration + emergence + fragmentation))
-    ranked = icebergs.sort_values(["score", "iceberg_id"], ascending=[False, True])
+    # Boilerplate icebergs last; the rest by score, ties by id.
+    ranked = icebergs.sort_values(["boilerplate", "score", "iceberg_id"], ascending=[True, False, True])
     assert ranked["rank"].tolist() == list(range(1, len(icebergs) + 1))
+
+
+def test_boilerplate_recomputed(tables):
+    from pipeline.courtesy import is_content_free
+
+    tickets, icebergs, _, _ = tables
+    assert icebergs["boilerplate"].dtype == bool
+    members = tickets[tickets["iceberg_id"].notna()]
+    share = members["text"].map(is_content_free).groupby(members["iceberg_id"]).mean()
+    flagged = icebergs.set_index("iceberg_id")["boilerplate"]
+    assert flagged.to_dict() == (share >= 0.5).reindex(flagged.index).to_dict()
+    assert not flagged.any()          # the sample's icebergs are all real problems
+
+
+def test_who_columns_need_their_input_columns(tables):
+    # The sample has no account, segment or revenue column: those figures are unknown, not 0.
+    tickets, icebergs, _, manifest = tables
+    roles = manifest["columns"]["roles"]
+    assert not {"account", "segment", "revenue"} & set(roles)
+    assert not {"account_id", "segment", "revenue"} & set(tickets.columns)
+    for column in ("n_accounts", "segments", "value_at_risk"):
+        assert icebergs[column].isna().all(), column
 
 
 def test_combination_columns_are_numbers(tables):
