@@ -11,7 +11,8 @@ PYTEST_ARGS ?=
 .PHONY: demo test install dev bench clean
 
 demo: $(VENV)/.installed
-	$(BIN)/iceberg run --input sample_data/helpdesk_tickets.csv --out $(OUT)
+	$(BIN)/iceberg run --input sample_data/helpdesk_tickets.csv --out $(OUT) \
+		--set profile.events=sample_data/helpdesk_events.csv
 	@echo
 	$(BIN)/iceberg show --out $(OUT) --top 5
 

@@ -10,6 +10,8 @@ points at the release; one that merely starts the same week does not.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from pipeline.schemas import AttributeCols, EventCols, IcebergCols
@@ -18,6 +20,7 @@ EVENT_WINDOW_DAYS = 7   # an event this many days before or after the onset coin
 
 
 def onset_events(onsets: pd.Series, attributes: pd.DataFrame, events: pd.DataFrame | None, *,
+                 data_start: date | None = None,
                  window_days: int = EVENT_WINDOW_DAYS) -> pd.DataFrame:
     """Per iceberg, the events around its onset and whether it is concentrated in one's value.
 
@@ -27,7 +30,9 @@ def onset_events(onsets: pd.Series, attributes: pd.DataFrame, events: pd.DataFra
 
     - ``onset_events``: ``"<date> <name>"`` (then ``" (dimension=value)"`` when the event
       names one) for each event dated within ±``window_days`` days of the onset, by date;
-      empty when there is none or the iceberg has no onset.
+      empty when there is none or the iceberg has no onset — and when the onset falls
+      within ``window_days`` of ``data_start``, the data's first day: there it is where
+      the data begins, the problem may be older, and no event can be said to start it.
     - ``event_concentrated``: whether one of those events names a dimension value that
       counts as evidence for the iceberg (``evidence.is_evidence``: lift > 1 with
       q ≤ ``fdr_alpha`` and minimum support); False when none does.
@@ -45,8 +50,11 @@ def onset_events(onsets: pd.Series, attributes: pd.DataFrame, events: pd.DataFra
                          for c in (A.iceberg_id, A.dimension, A.value))))
     days = pd.to_datetime(events[EventCols.date])
     near_lists, concentrated = [], []
+    censored_until = (pd.Timestamp(data_start) + pd.Timedelta(days=window_days)
+                      if data_start is not None else None)
     for iceberg, onset in onsets.items():
-        if onset is None or pd.isna(onset):
+        if (onset is None or pd.isna(onset)
+                or (censored_until is not None and pd.Timestamp(onset) <= censored_until)):
             near = events.iloc[0:0]
         else:
             gap = (days - pd.Timestamp(onset)).dt.days.abs()

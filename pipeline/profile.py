@@ -118,7 +118,7 @@ def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str
         min_share=config.min_evidence_share).astype(bool)
     combinations = top_combinations(tickets, attributes, config.fdr_alpha, exclude=topical)
     icebergs = _iceberg_table(tickets, embeddings, attributes, timing, combinations, config)
-    near = onset_events(timing[IcebergCols.onset], attributes, events)
+    near = onset_events(timing[IcebergCols.onset], attributes, events, data_start=_data_start(tickets))
     for column in (IcebergCols.onset_events, IcebergCols.event_concentrated):
         icebergs[column] = near[column].reindex(icebergs[IcebergCols.iceberg_id]).array
     return Profiles(icebergs=icebergs,
@@ -420,6 +420,12 @@ def timing_table(tickets: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
         IcebergCols.trend: [trend_status(daily.loc[i], onset) for i, onset in zip(ids, onsets)],
         IcebergCols.spike: [is_spike(daily.loc[i]) for i in ids],
     }, index=pd.Index(ids, dtype="str"), dtype=object)
+
+
+def _data_start(tickets: pd.DataFrame) -> date | None:
+    """The day of the data's first dated ticket, or None without dates."""
+    first = _utc(tickets[TicketCols.created_at]).min()
+    return None if pd.isna(first) else first.date()
 
 
 def _utc(timestamps: pd.Series) -> pd.Series:

@@ -59,7 +59,7 @@ def _release_tickets() -> pd.DataFrame:
     # Iceberg a: 20 tickets from 03-03, 18 on 5.4. Iceberg b: 20 tickets all along, versions
     # like the background.
     rng = np.random.default_rng(1)
-    days = pd.date_range("2024-02-01", "2024-03-31", freq="D")
+    days = pd.date_range("2024-01-01", "2024-03-31", freq="D")   # b starts a month in
     created = rng.choice(days, 300)
     version = np.where((created >= np.datetime64("2024-03-01")) & (rng.random(300) < 0.33), "5.4", "5.3")
     a_days = pd.date_range("2024-03-03", periods=20, freq="D")
@@ -111,6 +111,19 @@ def test_concentration_needs_the_value_to_be_evidence():
     assert not near.loc["a", I.event_concentrated]          # over-represented, but not evidence
     assert near.loc["b", I.onset_events] == [] and not near.loc["b", I.event_concentrated]
     assert onset_events(onsets, attributes, _events(), window_days=1).loc["a", I.onset_events] == []
+
+
+def test_an_onset_at_the_start_of_the_data_is_matched_with_no_event():
+    """An iceberg dated to the data's first days may be older than the data: a release two
+    days before proves nothing about it."""
+    onsets = pd.Series([date(2024, 3, 3)], index=pd.Index(["a"], dtype="str"))
+    attributes = pd.DataFrame({A.iceberg_id: ["a"], A.dimension: ["app_version"], A.value: ["5.4"],
+                               A.evidence: [True]})
+    started_with_data = onset_events(onsets, attributes, _events(), data_start=date(2024, 3, 1))
+    assert started_with_data.loc["a", I.onset_events] == []
+    assert not started_with_data.loc["a", I.event_concentrated]
+    later = onset_events(onsets, attributes, _events(), data_start=date(2024, 1, 1))
+    assert later.loc["a", I.onset_events] == ["2024-03-01 Release 5.4 (app_version=5.4)"]
 
 
 def test_show_lists_onset_events():
