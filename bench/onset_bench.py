@@ -2,8 +2,9 @@
 
 No pipeline run: for each seed, ``bench.planted.planted_helpdesk`` builds the helpdesk
 export from the real Banking77 queries (``--banking77``, default
-``../shared/data/banking77``), and ``profile.timing_table`` dates icebergs made straight
-from the answer key's ticket sets, each over the whole data period, as a run would:
+``../shared/data/banking77``), and ``onset.onset_date`` dates icebergs made straight
+from the answer key's ticket sets, each over the whole data period with the data's daily
+volume, as ``profile.timing_table`` does in a run:
 
 - **pure**: a planted intent's own tickets;
 - **+1× flat**, **+2–3× flat**: those plus the tickets of one random flat intent (not
@@ -38,9 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.planted import PlantedData, planted_helpdesk  # noqa: E402
 from bench.planted_bench import DEFAULT_BANKING77, banking77_queries  # noqa: E402
-from pipeline.profile import timing_table  # noqa: E402
-from pipeline.schemas import IcebergCols as I  # noqa: E402
-from pipeline.schemas import TicketCols as T  # noqa: E402
+from pipeline.onset import onset_date  # noqa: E402
 
 BAR_DAYS = 7          # the acceptance: onset error at most a week
 MID_PERIOD_DAYS = 28  # a flat intent dated this long after its first ticket got a false onset
@@ -48,17 +47,16 @@ MIXES = {"+1x flat": (0.7, 1.3), "+2-3x flat": (2.0, 3.0)}
 
 
 def case_onsets(data: PlantedData, cases: dict[str, list[str]]) -> pd.Series:
-    """Each case's onset (a date, or None): ``cases`` maps a name to its ticket ids."""
-    tickets = data.tickets[["ticket_id", "created_at"]].rename(
-        columns={"ticket_id": T.ticket_id, "created_at": T.created_at})
-    tickets[T.created_at] = pd.to_datetime(tickets[T.created_at], utc=True)
-    by_id = tickets.set_index(T.ticket_id)[T.created_at]
-    rows = [tickets.assign(**{T.iceberg_id: None})]   # every ticket sets the data period
-    rows += [pd.DataFrame({T.created_at: by_id.loc[ids].to_numpy(), T.iceberg_id: name})
-             for name, ids in cases.items()]
-    frame = pd.concat(rows, ignore_index=True)
-    frame[T.iceberg_id] = frame[T.iceberg_id].astype("str").where(frame[T.iceberg_id].notna())
-    return timing_table(frame, list(cases))[I.onset]
+    """Each case's onset (a date, or None): ``cases`` maps a name to its ticket ids. As in
+    ``profile.timing_table``: daily counts over the whole data period, and the data's
+    daily ticket volume (each ticket once) as the exposure."""
+    created = pd.to_datetime(data.tickets.set_index("ticket_id")["created_at"], utc=True)
+    days = created.dt.tz_convert(None).dt.normalize()
+    period = pd.date_range(days.min(), days.max(), freq="D")
+    volume = days.value_counts().reindex(period, fill_value=0)
+    return pd.Series({name: onset_date(days.loc[ids].value_counts().reindex(period, fill_value=0),
+                                       volume)
+                      for name, ids in cases.items()}, dtype=object)
 
 
 def seed_errors(data: PlantedData, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

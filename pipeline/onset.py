@@ -19,13 +19,17 @@ ONSET_PLAUSIBLE = 3.84      # χ²₁ at 95 %: a step fitting this close to the 
 class PoissonRateCost(rpt.base.BaseCost):
     """A ``ruptures`` segment cost: −2 log-likelihood of one Poisson rate over the segment.
 
-    A segment of L days holding S tickets costs 2·S·log(L/S) (0 when S = 0): the
-    −2 log-likelihood at the fitted rate S/L, less 2·S + 2·Σ log x! which every
-    segmentation of the series shares. Prefix sums make each cost O(1).
+    A segment of exposure L (days, or days weighted by the day's ticket volume) holding S
+    tickets costs 2·S·log(L/S) (0 when S = 0): the −2 log-likelihood at the fitted rate
+    S/L, less 2·S + 2·Σ log x! which every segmentation of the series shares. Prefix sums
+    make each cost O(1). ``exposure``: the cumulative exposure, one more entry than days.
     """
 
     model = "poisson"
     min_size = 1
+
+    def __init__(self, exposure: np.ndarray):
+        self.exposure = exposure
 
     def fit(self, signal: np.ndarray) -> PoissonRateCost:
         # ruptures' searches read the signal's shape from here
@@ -34,15 +38,20 @@ class PoissonRateCost(rpt.base.BaseCost):
         return self
 
     def error(self, start: int, end: int) -> float:
-        return float(_poisson_cost(self.cumsum_[end] - self.cumsum_[start], end - start))
+        return float(_poisson_cost(self.cumsum_[end] - self.cumsum_[start],
+                                   self.exposure[end] - self.exposure[start]))
 
 
-def onset_date(daily_counts: pd.Series) -> date | None:
+def onset_date(daily_counts: pd.Series, daily_volume: pd.Series | None = None) -> date | None:
     """The day the iceberg became an ongoing problem, or None when it has no dated ticket.
 
     ``daily_counts``: tickets per day, indexed by day — over the whole data period, zeros
-    included, as ``timing_table`` builds it. Change-point detection on those daily counts
-    (weekly bins would cost up to six days of precision), with ``ruptures``:
+    included, as ``timing_table`` builds it. ``daily_volume``: all tickets per day over the
+    same days, when known: then rates are per unit of the day's volume (each day's
+    exposure is its volume over the mean volume), so an iceberg that keeps its share of
+    a growing, shrinking or weekly-swinging ticket flow has no rise, and one that
+    outgrows the flow does. Change-point detection on those daily counts (weekly bins
+    would cost up to six days of precision), with ``ruptures``:
 
     - **Model and search.** Tickets arrive at a Poisson rate that is constant between
       change points (counts: mostly 0 or 1 a day for a small iceberg, so no Gaussian
@@ -79,45 +88,67 @@ def onset_date(daily_counts: pd.Series) -> date | None:
     counts = daily_counts.to_numpy(dtype=np.float64)
     if not counts.sum() > 0:
         return None
-    dispersion = _dispersion(counts)
+    exposure = _cumulative_exposure(daily_volume, len(counts))
+    dispersion = _dispersion(counts, exposure)
     penalty = dispersion * 2 * np.log(len(counts))
-    bounds = _rate_change_points(counts, penalty)
+    bounds = _rate_change_points(counts, exposure, penalty)
     cumulative = np.concatenate([[0.0], np.cumsum(counts)])
-    rise = _rise(bounds, cumulative, penalty)
+    rise = _rise(bounds, cumulative, exposure, penalty)
     day = (int(np.flatnonzero(counts)[0]) if rise is None
-           else _earliest_plausible_step(counts, cumulative, *rise, dispersion * ONSET_PLAUSIBLE))
+           else _earliest_plausible_step(counts, cumulative, exposure, *rise,
+                                         dispersion * ONSET_PLAUSIBLE))
     return pd.Timestamp(daily_counts.index[day]).date()
 
 
-def _poisson_cost(total: np.ndarray | float, length: np.ndarray | int) -> np.ndarray:
-    """``PoissonRateCost`` of segments of ``length`` days holding ``total`` tickets."""
+def _cumulative_exposure(daily_volume: pd.Series | None, n_days: int) -> np.ndarray:
+    """0, then the running sum of each day's exposure: 1 a day without a volume, else the
+    day's volume over the mean daily volume."""
+    if daily_volume is None:
+        return np.arange(n_days + 1, dtype=np.float64)
+    volume = daily_volume.to_numpy(dtype=np.float64)
+    return np.concatenate([[0.0], np.cumsum(volume / volume.mean())])
+
+
+def _poisson_cost(total: np.ndarray | float, length: np.ndarray | float) -> np.ndarray:
+    """``PoissonRateCost`` of segments of exposure ``length`` holding ``total`` tickets."""
     total = np.asarray(total, dtype=np.float64)
     return np.where(total > 0, 2 * total * np.log(length / np.where(total > 0, total, 1.0)), 0.0)
 
 
-def _dispersion(counts: np.ndarray) -> float:
-    """φ of ``onset_date``: mean squared day-to-day difference over twice the mean, ≥ 1."""
-    if len(counts) < 2:
+def _dispersion(counts: np.ndarray, exposure: np.ndarray) -> float:
+    """φ of ``onset_date``, at least 1, from day-to-day differences of the counts per unit
+    of exposure: where the rate μ holds, x/w has variance φ·μ/w, so consecutive days'
+    difference d has E[d²] = φ·μ·(1/w_t + 1/w_{t−1}). Days without exposure are skipped."""
+    weights = np.diff(exposure)
+    kept = weights > 0
+    if kept.sum() < 2:
         return 1.0
-    return max(1.0, float(np.mean(np.diff(counts) ** 2) / (2 * counts.mean())))
+    x, w = counts[kept], weights[kept]
+    rate = x.sum() / w.sum()
+    expected = rate * (1 / w[1:] + 1 / w[:-1])
+    return max(1.0, float(np.mean(np.diff(x / w) ** 2) / np.mean(expected)))
 
 
-def _rate_change_points(counts: np.ndarray, penalty: float) -> list[int]:
+def _rate_change_points(counts: np.ndarray, exposure: np.ndarray, penalty: float) -> list[int]:
     """0, the change points, len(counts): the bounds of the constant-rate segments."""
     if len(counts) < 2 * ONSET_MIN_DAYS:
         return [0, len(counts)]
-    search = rpt.Pelt(custom_cost=PoissonRateCost(), min_size=ONSET_MIN_DAYS, jump=ONSET_MIN_DAYS)
+    search = rpt.Pelt(custom_cost=PoissonRateCost(exposure), min_size=ONSET_MIN_DAYS,
+                      jump=ONSET_MIN_DAYS)
     return [0, *search.fit_predict(counts, pen=penalty)]
 
 
-def _rise(bounds: list[int], cumulative: np.ndarray, penalty: float) -> tuple[int, int] | None:
+def _rise(bounds: list[int], cumulative: np.ndarray, exposure: np.ndarray,
+          penalty: float) -> tuple[int, int] | None:
     """Where the onset's step is sought: from the start of the segment before the onset
     segment (as ``onset_date`` picks it) to a week past that segment's end, as the week
     grid can split a step between its points off as a segment of its own; None when no
     segment rises."""
-    totals, lengths = np.diff(cumulative[bounds]), np.diff(bounds)
+    totals, lengths = np.diff(cumulative[bounds]), np.diff(exposure[bounds])
     for j in range(1, len(lengths)):
-        before = cumulative[bounds[j]] / bounds[j]
+        if exposure[bounds[j]] == 0:      # no ticket at all before: nothing to rise from
+            continue
+        before = cumulative[bounds[j]] / exposure[bounds[j]]
         above = np.array([total > before * length and _deviance(total, length, before) > penalty
                           for total, length in zip(totals[j:], lengths[j:])])
         last = np.flatnonzero(above)[-1] if above.any() else -1   # later ones fell back: it stopped
@@ -126,19 +157,19 @@ def _rise(bounds: list[int], cumulative: np.ndarray, penalty: float) -> tuple[in
     return None
 
 
-def _deviance(total: float, length: int, rate: float) -> float:
-    """Poisson deviance of ``total`` tickets in ``length`` days from ``rate`` a day."""
+def _deviance(total: float, length: float, rate: float) -> float:
+    """Poisson deviance of ``total`` tickets in exposure ``length`` from ``rate`` per unit."""
     expected = rate * length
     if expected == 0:
         return np.inf if total > 0 else 0.0
     return 2 * ((total * np.log(total / expected) if total > 0 else 0.0) - (total - expected))
 
 
-def _earliest_plausible_step(counts: np.ndarray, cumulative: np.ndarray, start: int, end: int,
-                             tolerance: float) -> int:
+def _earliest_plausible_step(counts: np.ndarray, cumulative: np.ndarray, exposure: np.ndarray,
+                             start: int, end: int, tolerance: float) -> int:
     """The earliest ticket day in (start, end) where one step fits within ``tolerance`` of
     the best one, in −2 log-likelihood over [start, end)."""
     days = start + 1 + np.flatnonzero(counts[start + 1:end])
-    cost = (_poisson_cost(cumulative[days] - cumulative[start], days - start)
-            + _poisson_cost(cumulative[end] - cumulative[days], end - days))
+    cost = (_poisson_cost(cumulative[days] - cumulative[start], exposure[days] - exposure[start])
+            + _poisson_cost(cumulative[end] - cumulative[days], exposure[end] - exposure[days]))
     return int(days[np.argmax(cost <= cost.min() + tolerance)])

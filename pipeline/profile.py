@@ -62,6 +62,7 @@ PERIODS = {"D": "D", "W": "W-SUN", "M": "M"}   # pandas period of each timeline 
 
 TREND_WINDOW_DAYS = 28
 TREND_ALPHA = 0.05
+QUIET_EXPECTED = 3         # a last window this busy at its share makes silence meaningful (P(0) ≈ 5 %)
 SPIKE_ALPHA = 0.001
 FRAGMENT_MAX_TICKETS = 2    # an agent who saw at most this many of its tickets saw a fragment
 
@@ -155,7 +156,7 @@ def timeline_table(tickets: pd.DataFrame, period: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def trend_status(daily_counts: pd.Series, onset: date | None, *,
+def trend_status(daily_counts: pd.Series, onset: date | None, *, volume: pd.Series | None = None,
                  window_days: int = TREND_WINDOW_DAYS, alpha: float = TREND_ALPHA) -> str | None:
     """new / growing / stable / fading, or None when the data cannot tell.
 
@@ -168,11 +169,15 @@ def trend_status(daily_counts: pd.Series, onset: date | None, *,
     - ``new`` when the onset falls in the last window.
     - Otherwise the second half of the data period's count a is compared with the first
       half's, b (over a whole period, not two short windows: a problem that appeared
-      mid-period is growing even when each month alone is too small to tell). If tickets
-      arrive at a steady Poisson rate, a given a + b is binomial(a + b, ½), so a
-      two-sided binomial test with p < ``alpha`` says the rate changed: ``growing`` if
-      a > b, else ``fading``; ``stable`` otherwise. An iceberg quiet in the last window
-      after being active is ``fading``: it has gone quiet.
+      mid-period is growing even when each month alone is too small to tell). If the
+      iceberg keeps a steady share of the ticket flow, a given a + b is binomial(a + b, s)
+      with s the second half's share of all tickets (``volume``: every ticket per day;
+      s = ½ without it, a steady rate), so a two-sided binomial test with p < ``alpha``
+      says its share changed: ``growing`` if a > (a + b)·s, else ``fading``; ``stable``
+      otherwise. An iceberg quiet in the last window after being active is ``fading`` —
+      it has gone quiet — unless the whole flow was so quiet then that silence is likely
+      anyway (fewer than 3 of its tickets expected there at its share; then the test
+      decides).
     """
     days = pd.to_datetime(daily_counts.index)
     if daily_counts.sum() == 0 or (days.max() - days.min()).days + 1 < 2 * window_days:
@@ -180,14 +185,18 @@ def trend_status(daily_counts: pd.Series, onset: date | None, *,
     last_day = days.max()
     if onset is not None and pd.Timestamp(onset) > last_day - pd.Timedelta(days=window_days):
         return "new"
-    if daily_counts[days > last_day - pd.Timedelta(days=window_days)].sum() == 0:
-        return "fading"
+    last_window = days > last_day - pd.Timedelta(days=window_days)
     middle = days.min() + (last_day - days.min()) / 2
+    flow = volume.to_numpy(dtype=np.float64) if volume is not None else np.ones(len(days))
+    quiet = daily_counts[last_window].sum() == 0
+    if quiet and daily_counts.sum() * flow[last_window].sum() / flow.sum() >= QUIET_EXPECTED:
+        return "fading"
     recent = int(daily_counts[days > middle].sum())
-    before = int(daily_counts[days <= middle].sum())
-    if binomtest(recent, recent + before, 0.5).pvalue >= alpha:
+    total = recent + int(daily_counts[days <= middle].sum())
+    share = float(flow[days > middle].sum() / flow.sum())
+    if binomtest(recent, total, share).pvalue >= alpha:
         return "stable"
-    return "growing" if recent > before else "fading"
+    return "growing" if recent > total * share else "fading"
 
 
 def is_spike(daily_counts: pd.Series, *, alpha: float = SPIKE_ALPHA) -> bool | None:
@@ -414,10 +423,12 @@ def timing_table(tickets: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     daily = (days[dated].groupby(tickets.loc[dated, TicketCols.iceberg_id].astype(str))
              .value_counts().unstack(fill_value=0)
              .reindex(index=ids, columns=data_days, fill_value=0))
-    onsets = [onset_date(daily.loc[i]) for i in ids]
+    volume = days.value_counts().reindex(data_days, fill_value=0)    # every dated ticket
+    onsets = [onset_date(daily.loc[i], volume) for i in ids]
     return pd.DataFrame({
         IcebergCols.onset: onsets,
-        IcebergCols.trend: [trend_status(daily.loc[i], onset) for i, onset in zip(ids, onsets)],
+        IcebergCols.trend: [trend_status(daily.loc[i], onset, volume=volume)
+                            for i, onset in zip(ids, onsets)],
         IcebergCols.spike: [is_spike(daily.loc[i]) for i in ids],
     }, index=pd.Index(ids, dtype="str"), dtype=object)
 

@@ -204,6 +204,30 @@ def test_trend(counts, expected):
     assert trend_status(series, onset_date(series)) == expected
 
 
+def test_an_iceberg_that_keeps_its_share_of_a_growing_flow_neither_starts_nor_grows_with_it():
+    """The whole flow triples on day 120 (a new channel, a bigger customer base): an
+    iceberg with a steady 5 % of it has no onset there and is stable; one whose share
+    triples at the same time is growing from then on."""
+    rng = np.random.default_rng(3)
+    volume = daily(np.r_[np.full(120, 40), np.full(120, 120)])
+    steady = daily(rng.binomial(volume.to_numpy(), 0.05))
+    assert onset_date(steady, volume) == steady[steady > 0].index[0].date()
+    assert trend_status(steady, onset_date(steady, volume), volume=volume) == "stable"
+    assert onset_date(steady) > date(2024, 4, 1)          # counted per day, the flow looks like a rise
+    assert trend_status(steady, onset_date(steady)) != "stable"
+    outgrowing = daily(rng.binomial(volume.to_numpy(), np.r_[np.full(120, 0.02), np.full(120, 0.06)]))
+    onset = onset_date(outgrowing, volume)
+    assert abs((pd.Timestamp(onset) - pd.Timestamp("2024-01-01")).days - 120) <= 7
+    assert trend_status(outgrowing, onset, volume=volume) == "growing"
+
+
+def test_silence_in_a_quiet_spell_of_the_whole_flow_is_not_fading():
+    volume = daily(np.r_[np.full(150, 50), np.full(34, 1)])      # the export thins out at the end
+    counts = daily(np.r_[np.tile([1, 0], 75), np.zeros(34, int)])
+    assert trend_status(counts, onset_date(counts, volume), volume=volume) == "stable"
+    assert trend_status(counts, onset_date(counts)) == "fading"
+
+
 # --- icebergs -----------------------------------------------------------------------
 
 def test_iceberg_table_counts_customers_and_agents():
