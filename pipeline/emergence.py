@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import combinations
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -53,8 +54,8 @@ from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from pipeline.cluster import unit_rows
-from pipeline.evidence import TOPICAL_NMI
-from pipeline.schemas import TicketCols
+from pipeline.evidence import PAIR_SEPARATOR, TOPICAL_NMI
+from pipeline.schemas import AttributeCols, CombinationCols, IcebergCols, TicketCols
 
 CHANGE_ALPHA = 0.01     # the share after the start must exceed the share before at this level
 MAX_ROUNDS = 3          # searches of a cluster's remainder after a split
@@ -76,10 +77,19 @@ class EmergentSplit:
 
     def record(self) -> dict:
         return {"parents": [int(p) for p in self.parents], "size": int(len(self.rows)),
-                "signature": " ∧ ".join(self.signature), "start": self.start.isoformat(),
+                "signature": PAIR_SEPARATOR.join(self.signature), "start": self.start.isoformat(),
                 "p_value": float(self.p_value), "tests": int(self.tests),
                 "change_p_value": float(self.change_p_value),
                 "text_auc": round(float(self.text_auc), 3)}
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """A signature stated before this run's clusters were seen — a previous iceberg's
+    evidence — to test in the cluster that has absorbed that iceberg's tickets."""
+
+    cluster: int
+    signature: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -97,13 +107,21 @@ class _Candidate:
 
 def emergent_splits(tickets: pd.DataFrame, embeddings: np.ndarray, labels: np.ndarray,
                     dimensions: list[str], *, min_size: int, alpha: float, min_auc: float,
-                    join_similarity: float, random_state: int = 0) -> list[EmergentSplit]:
+                    join_similarity: float, hypotheses: Sequence[Hypothesis] = (),
+                    random_state: int = 0) -> list[EmergentSplit]:
     """Sub-problems to split off the clusters ``labels`` (one per row of ``tickets``, −1
     outside). Needs ``created_at``; returns [] without dates or dimensions.
 
     Splits from different clusters with the same signature whose centroids are at least
     ``join_similarity`` alike (cosine) are one problem showing in two neighbourhoods, and
-    are joined."""
+    are joined.
+
+    ``hypotheses`` (``absorbed_hypotheses``) were stated before the clusters were seen, so
+    they form a family of their own: in its first search, a cluster with hypotheses is
+    tested on them at ``alpha`` / (number of hypotheses) before the open search; the other
+    two checks are the same. A problem split off in one run and absorbed again by the
+    next re-clustering is so held to its earlier evidence, not to a search through every
+    signature of every cluster."""
     if TicketCols.created_at not in tickets.columns or not dimensions:
         return []
     created = pd.to_datetime(tickets[TicketCols.created_at], utc=True)
@@ -121,16 +139,26 @@ def emergent_splits(tickets: pd.DataFrame, embeddings: np.ndarray, labels: np.nd
     labels = labels.copy()
     splits: list[EmergentSplit] = []
     searched = sorted(c for c in np.unique(labels) if c >= 0)
+    stated = {}
+    for hypothesis in hypotheses:
+        stated.setdefault(hypothesis.cluster, []).append(hypothesis)
     for _ in range(MAX_ROUNDS):
-        candidates = [c for c in (_best_candidate(cluster, order[labels[order] == cluster], values,
-                                                  times, order, min_size)
-                                  for cluster in searched) if c is not None]
-        tests = sum(c.tests for c in candidates)
+        rows_of = {cluster: order[labels[order] == cluster] for cluster in searched}
+        candidates = {cluster: _best_candidate(cluster, rows, values, times, order, min_size)
+                      for cluster, rows in rows_of.items()}
+        tests = sum(c.tests for c in candidates.values() if c is not None)
         found = []
-        for candidate in candidates:
-            if candidate.p_value * max(tests, 1) > alpha:
-                continue
-            split = _confirmed(candidate, embeddings, times, min_size, min_auc, tests, random_state)
+        for cluster in searched:
+            split = None
+            if cluster in stated:
+                candidate = _stated_candidate(stated.pop(cluster), rows_of[cluster], values, times,
+                                              order, min_size, len(hypotheses))
+                if candidate is not None and candidate.p_value * candidate.tests <= alpha:
+                    split = _confirmed(candidate, embeddings, times, min_size, min_auc,
+                                       candidate.tests, random_state)
+            candidate = candidates[cluster]
+            if split is None and candidate is not None and candidate.p_value * max(tests, 1) <= alpha:
+                split = _confirmed(candidate, embeddings, times, min_size, min_auc, tests, random_state)
             if split is not None:
                 found.append(split)
         if not found:
@@ -139,6 +167,43 @@ def emergent_splits(tickets: pd.DataFrame, embeddings: np.ndarray, labels: np.nd
         splits += found
         searched = [s.parents[0] for s in found]
     return _joined(splits, embeddings, join_similarity)
+
+
+def absorbed_hypotheses(ticket_ids: Sequence[str], labels: np.ndarray,
+                        previous_members: Mapping[str, frozenset[str]],
+                        previous_signatures: Mapping[str, list[tuple[str, ...]]]) -> list[Hypothesis]:
+    """Hypotheses for this run's clusters (``labels``, one per ticket id) from the previous
+    run: each previous iceberg lends its signatures (``evidence_signatures``) to every
+    cluster that holds at least a third of its tickets still here while they are less than
+    half of that cluster — where it has been absorbed (a third, not most: a problem split
+    off two neighbours and joined can be absorbed back into both)."""
+    position = {ticket: row for row, ticket in enumerate(ticket_ids)}
+    sizes = np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, dtype=int)
+    hypotheses = []
+    for iceberg in sorted(previous_signatures):
+        rows = [position[t] for t in previous_members.get(iceberg, ()) if t in position]
+        inside = labels[rows] if rows else np.zeros(0, dtype=int)
+        held = np.bincount(inside[inside >= 0], minlength=len(sizes))
+        for cluster in np.flatnonzero((3 * held >= len(rows)) & (2 * held < sizes) & (held > 0)):
+            hypotheses += [Hypothesis(int(cluster), s) for s in previous_signatures[iceberg]
+                           if Hypothesis(int(cluster), s) not in hypotheses]
+    return hypotheses
+
+
+def evidence_signatures(attributes: pd.DataFrame, icebergs: pd.DataFrame) -> dict[str, list[tuple[str, ...]]]:
+    """Per iceberg of a run, the signatures its profile found: each value that counts as
+    evidence on a non-topical dimension, and its top combination of two values."""
+    A = AttributeCols
+    signatures: dict[str, list[tuple[str, ...]]] = {}
+    if {A.evidence, A.topical} <= set(attributes.columns):
+        cause = attributes[attributes[A.evidence].astype(bool) & ~attributes[A.topical].astype(bool)]
+        for iceberg, dimension, value in zip(cause[A.iceberg_id], cause[A.dimension], cause[A.value]):
+            signatures.setdefault(str(iceberg), []).append((f"{dimension}={value}",))
+    if CombinationCols.combination in icebergs.columns:
+        pairs = icebergs.dropna(subset=[CombinationCols.combination])
+        for iceberg, pair in zip(pairs[IcebergCols.iceberg_id], pairs[CombinationCols.combination]):
+            signatures.setdefault(str(iceberg), []).append(tuple(str(pair).split(PAIR_SEPARATOR)))
+    return signatures
 
 
 def _joined(splits: list[EmergentSplit], embeddings: np.ndarray,
@@ -190,28 +255,65 @@ def _signature_values(tickets: pd.DataFrame, labels: np.ndarray,
 def _best_candidate(cluster: int, rows: np.ndarray, values: pd.DataFrame, times: np.ndarray,
                     order: np.ndarray, min_size: int) -> _Candidate | None:
     """The cluster's signature and start with the smallest enrichment p-value."""
-    n = len(rows)
-    if n < 3 * min_size:
+    if len(rows) < 3 * min_size:
         return None
-    starts = np.arange(min_size, n - min_size + 1)        # the cluster's tickets rows[k:]
-    start_times = times[rows[starts]]
-    sorted_times = times[order]
-    since = len(order) - np.searchsorted(sorted_times, start_times, side="left")
     best, tests = None, 0
     for signature, carries_all in _signatures(values, rows, min_size):
-        carries = carries_all[rows]
-        in_corpus = np.concatenate([[0], np.cumsum(carries_all[order])])
-        corpus_since = in_corpus[-1] - in_corpus[len(order) - since]
-        count_since = np.cumsum(carries[::-1])[::-1][starts]
-        p = hypergeom.sf(count_since - 1, since, corpus_since, n - starts)
-        j = int(np.argmin(p))
+        p_value, share_since = _enrichment(rows, carries_all, times, order, min_size)
         tests += 1
-        if best is None or p[j] < best[0]:
-            best = (float(p[j]), signature, carries, corpus_since[j] / since[j])
+        if best is None or p_value < best[0]:
+            best = (p_value, signature, carries_all[rows], share_since)
     if best is None:
         return None
     p_value, signature, carries, share_since = best
     return _Candidate(cluster, rows, signature, carries, p_value, share_since, tests)
+
+
+def _stated_candidate(hypotheses: list[Hypothesis], rows: np.ndarray, values: pd.DataFrame,
+                      times: np.ndarray, order: np.ndarray, min_size: int,
+                      family: int) -> _Candidate | None:
+    """Of the hypotheses about one cluster, the one with the smallest enrichment p-value
+    (``tests`` = ``family``, every hypothesis of the run)."""
+    if len(rows) < 3 * min_size:
+        return None
+    best = None
+    for hypothesis in hypotheses:
+        carries_all = _signature_mask(values, hypothesis.signature)
+        if carries_all is None or carries_all[rows].sum() < min_size:
+            continue
+        p_value, share_since = _enrichment(rows, carries_all, times, order, min_size)
+        if best is None or p_value < best.p_value:
+            best = _Candidate(hypothesis.cluster, rows, hypothesis.signature, carries_all[rows],
+                              p_value, share_since, family)
+    return best
+
+
+def _enrichment(rows: np.ndarray, carries_all: np.ndarray, times: np.ndarray, order: np.ndarray,
+                min_size: int) -> tuple[float, float]:
+    """The smallest one-sided Fisher p-value, over every start, of the signature's count
+    among the cluster's ``rows`` (in time order) since the start against its share among all
+    tickets since then — and that share."""
+    n = len(rows)
+    starts = np.arange(min_size, n - min_size + 1)        # the cluster's tickets rows[k:]
+    since = len(order) - np.searchsorted(times[order], times[rows[starts]], side="left")
+    in_corpus = np.concatenate([[0], np.cumsum(carries_all[order])])
+    corpus_since = in_corpus[-1] - in_corpus[len(order) - since]
+    count_since = np.cumsum(carries_all[rows][::-1])[::-1][starts]
+    p = hypergeom.sf(count_since - 1, since, corpus_since, n - starts)
+    j = int(np.argmin(p))
+    return float(p[j]), float(corpus_since[j] / since[j])
+
+
+def _signature_mask(values: pd.DataFrame, signature: tuple[str, ...]) -> np.ndarray | None:
+    """Which tickets carry ``signature`` ("dimension=value" parts); None when one of its
+    dimensions is not among ``values`` (gone, or topical now)."""
+    mask = np.ones(len(values), dtype=bool)
+    for part in signature:
+        dimension, _, value = part.partition("=")
+        if dimension not in values.columns:
+            return None
+        mask &= values[dimension].to_numpy(dtype=object) == value
+    return mask
 
 
 def _signatures(values: pd.DataFrame, rows: np.ndarray, min_size: int):

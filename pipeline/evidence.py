@@ -19,6 +19,7 @@ from pipeline.schemas import ATTRIBUTES, AttributeCols, CombinationCols, TicketC
 
 TOPICAL_NMI = 0.2            # a dimension this tied to the clustering restates the topic
 MIN_COMBINATION_SUPPORT = 5  # a pair needs this many of the iceberg's tickets
+PAIR_SEPARATOR = " ∧ "       # between the two "dimension=value" of a pair
 
 
 def enrichment_p_values(count: np.ndarray, iceberg_size: np.ndarray, value_count: np.ndarray,
@@ -198,7 +199,7 @@ def top_combinations(tickets: pd.DataFrame, attributes: pd.DataFrame, alpha: flo
             share = support / int(own.sum())
             baseline = int(both.sum()) / len(population)
             rows.append({CombinationCols.iceberg_id: iceberg,
-                         CombinationCols.combination: f"{d1}={v1} ∧ {d2}={v2}",
+                         CombinationCols.combination: f"{d1}={v1}{PAIR_SEPARATOR}{d2}={v2}",
                          CombinationCols.support: support, CombinationCols.share: share,
                          CombinationCols.baseline_share: baseline,
                          CombinationCols.lift: share / baseline})

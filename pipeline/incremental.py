@@ -66,6 +66,7 @@ class PreviousRun:
     tickets: pd.DataFrame        # ticket_id, text, iceberg_id, membership
     icebergs: pd.DataFrame       # the previous icebergs table (for changes.json)
     known: KnownIcebergs
+    attributes: pd.DataFrame     # the previous attributes table (its evidence: split hypotheses)
 
     @property
     def incremental(self) -> dict:
@@ -82,7 +83,7 @@ def previous_run(out, dim: int | None = None) -> PreviousRun | None:
         return None
     columns = [TicketCols.ticket_id, TicketCols.text, TicketCols.iceberg_id, TicketCols.membership]
     tickets = pq.read_table(run.folder / "tickets.parquet", columns=columns).to_pandas()
-    return PreviousRun(run.run_id, run.manifest, tickets, run.icebergs, known)
+    return PreviousRun(run.run_id, run.manifest, tickets, run.icebergs, known, run.attributes)
 
 
 def new_ticket_mask(tickets: pd.DataFrame, previous: PreviousRun | None) -> np.ndarray:

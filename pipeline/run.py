@@ -31,7 +31,8 @@ from pipeline import incremental
 from pipeline.alerts import alert_payload, send_alerts
 from pipeline.changes import CHANGES_FILE, iceberg_changes, with_alerts
 from pipeline.cluster import cluster_assignments, clusterer_from_config
-from pipeline.emergence import emergent_splits, with_emergent_splits
+from pipeline.emergence import (absorbed_hypotheses, emergent_splits, evidence_signatures,
+                                with_emergent_splits)
 from pipeline.config import Config
 from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
 from pipeline.identity import KnownIcebergs, iceberg_identities
@@ -242,14 +243,20 @@ def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str
 
     if config.cluster.split_emerging:
         with stages.stage("split", len(centroids)) as s:
+            labels = assignments["cluster"].to_numpy()
+            hypotheses = [] if previous is None else absorbed_hypotheses(
+                assignments[TicketCols.ticket_id].to_numpy(), labels, previous.known.members,
+                evidence_signatures(previous.attributes, previous.icebergs))
             splits = emergent_splits(
-                tickets, embeddings.vectors, assignments["cluster"].to_numpy(), dimensions,
+                tickets, embeddings.vectors, labels, dimensions,
                 min_size=clusterer.min_cluster_size_for(len(tickets)),
                 alpha=config.cluster.split_alpha, min_auc=config.cluster.split_min_auc,
-                join_similarity=config.cluster.assign_threshold, random_state=config.cluster.random_state)
+                join_similarity=config.cluster.assign_threshold, hypotheses=hypotheses,
+                random_state=config.cluster.random_state)
             assignments, centroids = with_emergent_splits(assignments, centroids,
                                                           embeddings.vectors, splits)
             s["rows_out"] = len(splits)
+            s["hypotheses"] = len(hypotheses)
             s["splits"] = [split.record() for split in splits]
 
     with stages.stage("identify", len(centroids)) as s:

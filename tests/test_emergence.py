@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.emergence import emergent_splits, split_labels, with_emergent_splits
-from pipeline.schemas import TicketCols
+from pipeline.emergence import (Hypothesis, absorbed_hypotheses, emergent_splits, evidence_signatures,
+                                split_labels, with_emergent_splits)
+from pipeline.schemas import AttributeCols, CombinationCols, IcebergCols, TicketCols
 from tests.conftest import ROOT
 
 DIM = 64
@@ -133,6 +134,48 @@ def test_splits_become_new_clusters_with_their_own_centroid_and_membership():
     np.testing.assert_allclose(updated.loc[moved, TicketCols.membership],
                                np.clip(unit[moved] @ new_centroids[2], 0, 1), rtol=1e-5)
     assert (updated.loc[labels == 1, TicketCols.membership] == 0.5).all()   # untouched
+
+
+def test_a_hypothesis_from_the_previous_run_is_held_to_its_own_bonferroni_family():
+    """The same emerging part, at a level where the open search over every cluster ×
+    signature does not reach it but one stated hypothesis does."""
+    frame, vectors, labels, is_new = _cluster(np.random.default_rng(0), n_new=30,
+                                              new_region_share=0.8)
+    assert _splits(frame, vectors, labels, alpha=1e-3) == []
+    stated = [Hypothesis(0, ("region=US",)), Hypothesis(1, ("channel=chat",))]
+    [split] = _splits(frame, vectors, labels, alpha=1e-3, hypotheses=stated)
+    assert split.signature == ("region=US",) and split.tests == 2
+    assert _f1(split.rows, is_new) >= 0.7
+    # A hypothesis naming a dimension the run no longer has is skipped, not an error.
+    assert _splits(frame, vectors, labels, alpha=1e-3,
+                   hypotheses=[Hypothesis(0, ("platform=Web",))]) == []
+
+
+def test_absorbed_icebergs_lend_their_signatures_to_the_cluster_that_absorbed_them():
+    ids = [f"t{i}" for i in range(10)]
+    labels = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, -1])
+    members = {"ICE-0001": frozenset({"t0", "t1", "t9", "gone"}),   # 2 of its 3 here, in cluster 0 of 6
+               "ICE-0002": frozenset({"t6", "t7", "t8"}),           # is cluster 1 itself
+               "ICE-0003": frozenset({"t2", "t6", "t9"}),           # a third in each of clusters 0, 1
+               "ICE-0004": frozenset({"t3", "t4", "t5", "t9"})}     # half of cluster 0: not absorbed
+    signatures = {"ICE-0001": [("region=US",), ("platform=Android", "app_version=5.4.0")],
+                  "ICE-0002": [("region=EU",)], "ICE-0003": [("plan=free",)], "ICE-0004": [("x=y",)]}
+    assert absorbed_hypotheses(ids, labels, members, signatures) == [
+        Hypothesis(0, ("region=US",)), Hypothesis(0, ("platform=Android", "app_version=5.4.0")),
+        Hypothesis(0, ("plan=free",)), Hypothesis(1, ("plan=free",))]
+
+
+def test_evidence_signatures_are_the_non_topical_evidence_and_the_top_pair():
+    A = AttributeCols
+    attributes = pd.DataFrame({A.iceberg_id: ["a", "a", "a", "b"],
+                               A.dimension: ["region", "product", "plan", "region"],
+                               A.value: ["US", "cards", "free", "EU"],
+                               A.evidence: [True, True, False, False],
+                               A.topical: [False, True, False, False]})
+    icebergs = pd.DataFrame({IcebergCols.iceberg_id: ["a", "b"],
+                             CombinationCols.combination: ["region=US ∧ plan=premium", None]})
+    assert evidence_signatures(attributes, icebergs) == {
+        "a": [("region=US",), ("region=US", "plan=premium")]}
 
 
 def test_the_samples_planted_pin_problem_is_split_out_of_its_pin_neighbourhood(sample_run):
