@@ -11,13 +11,16 @@ tickets (the acceptance: ≤ embedding + 5 s).
 
 What is measured, exactly:
 
-- *held*: an iceberg holds a planted problem on a night when it has at least 3 of its
-  tickets (the id holding most of them is the holder); *born* is the first such night.
-  The holder may be an existing iceberg that the problem's first tickets joined.
+- *held*: an iceberg holds a planted problem on a night when its members and the
+  problem's tickets so far have F1 ≥ 0.5 (as the planted benchmark's "found"); the
+  holder is the iceberg with the best F1, and *born* the first night there is one. A
+  large neighbour that merely contains the problem's first tickets does not hold it.
 - *detectable*: the first day by whose end the problem has N tickets, N being the
   outlier pool's ``min_cluster_size`` that day (5 below 3,000 tickets, 6 from 3,000…).
   A problem with fewer tickets cannot form a cluster of its own, so the 7-day check is
   reported both from the planted onset and from this date; the exit code uses the latter.
+- *one id*: held every night from its birth to the end, by the same id; a night
+  without a holder after birth (the problem absorbed back into a neighbour) breaks it.
 - *id changes*: nights the holder changed because an id was created or retired (birth,
   split, merge). *Plurality shifts* (both ids existed on both nights and the larger
   share of the problem's tickets moved from one to the other) are counted apart.
@@ -54,7 +57,7 @@ SAMPLE = REPO / "sample_data" / "helpdesk_tickets.csv"
 BANKING77 = REPO.parent / "shared" / "data" / "banking77"
 ASSIGN_OVERHEAD_S = 5.0
 BIRTH_WITHIN_DAYS = 7
-MIN_TICKETS_TO_COUNT = 3     # an iceberg "holds" a planted problem once it has this many of its tickets
+HOLD_F1 = 0.5                # an iceberg "holds" a planted problem at this member F1 or more
 
 
 def stream(args) -> tuple[pd.DataFrame, dict]:
@@ -92,12 +95,7 @@ def simulate(tickets: pd.DataFrame, truth: dict, out: Path, nights: int, config,
             emb = m["embedding"]
             ids = pd.read_parquet(result.folder / "tickets.parquet", columns=["ticket_id", "iceberg_id"])
             ids = ids.set_index("ticket_id")["iceberg_id"]
-            holders = {}
-            for p in planted:
-                members = ids.reindex(p["ticket_ids"]).dropna()
-                counts = members.value_counts()
-                holders[p["intent"]] = (counts.index[0], int(counts.iloc[0])) if len(counts) and \
-                    counts.iloc[0] >= MIN_TICKETS_TO_COUNT else (None, 0)
+            holders = {p["intent"]: _holder(ids, p["ticket_ids"]) for p in planted}
             row = {"night": night + 1, "date": (day_end - timedelta(days=1)).date().isoformat(),
                    "mode": inc["mode"], "seconds": round(seconds, 3), "tickets": m["counts"]["tickets"],
                    "new_tickets": inc["new_tickets"], "cache_misses": emb["cache_misses"],
@@ -110,10 +108,26 @@ def simulate(tickets: pd.DataFrame, truth: dict, out: Path, nights: int, config,
             history.append(holders)
             log(f"night {row['night']:3d} {row['date']} {row['mode']:6s} {seconds:6.2f} s  "
                 f"{row['tickets']:5d} tickets (+{row['new_tickets']:3d}), {row['icebergs']:3d} icebergs  "
-                + "  ".join(f"{h[0] or '-'}:{h[1]}" for h in holders.values()))
+                + "  ".join(f"{h[0] or '-'}:{h[1]:.2f}" for h in holders.values()))
     detectable = _detectable_dates(tickets, created, planted, config, start)
     return {"nights": per_night, "planted": _planted_report(planted, per_night, detectable),
             "assign": _assign_report(per_night), "pool": _pool_report(per_night)}
+
+
+def _holder(ids: pd.Series, planted_ids: list[str]) -> tuple[str | None, float]:
+    """The iceberg with the best member F1 against the planted tickets present tonight, and
+    that F1; (None, best F1) when it is below ``HOLD_F1``."""
+    present = ids.index.intersection(planted_ids)
+    if present.empty:
+        return None, 0.0
+    inside = ids.dropna()
+    sizes = inside.value_counts()
+    shared = inside.reindex(present).dropna().value_counts()
+    if shared.empty:
+        return None, 0.0
+    f1 = 2 * shared / (sizes.reindex(shared.index) + len(present))
+    best = f1.idxmax()
+    return (best if f1[best] >= HOLD_F1 else None), round(float(f1[best]), 3)
 
 
 def _detectable_dates(tickets: pd.DataFrame, created: pd.Series, planted: list[dict], config,
@@ -162,6 +176,7 @@ def _planted_report(planted: list[dict], nights: list[dict], detectable: dict) -
     for p in planted:
         sequence = [(n["date"], n["holders"][p["intent"]][0]) for n in nights]
         held = [(d, i) for d, i in sequence if i is not None]
+        unheld = sum(i is None for d, i in sequence if held and d > held[0][0])
         final = held[-1][1] if held else None
         born = held[0][0] if held else None
         changes, shifts = _holder_changes(p["intent"], nights)
@@ -179,7 +194,8 @@ def _planted_report(planted: list[dict], nights: list[dict], detectable: dict) -
                        "born_in_time_after_detectable": after_seen is not None and after_seen <= BIRTH_WITHIN_DAYS,
                        "final_id": final, "id_changes": changes, "plurality_shifts": shifts,
                        "ids": sorted({i for _, i in held}), "final_id_since": first_final,
-                       "one_id": changes == 0 and bool(held),
+                       "nights_unheld_after_birth": unheld,
+                       "one_id": changes == 0 and unheld == 0 and bool(held),
                        "born_in_time": late is not None and late <= BIRTH_WITHIN_DAYS})
     return report
 
@@ -254,8 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         report = simulate(tickets, truth, out, args.nights, config)
         report["wall_seconds"] = round(time.perf_counter() - started, 1)
-    print("\nPlanted icebergs. born = first night an iceberg holds >= "
-          f"{MIN_TICKETS_TO_COUNT} of its tickets; detectable = first day the problem has N "
+    print("\nPlanted icebergs. born = first night an iceberg has member F1 >= "
+          f"{HOLD_F1} with its tickets so far; detectable = first day the problem has N "
           "tickets, N = the pool's min_cluster_size that day; the 7-day check is made from both:")
     for p in report["planted"]:
         if not p["born"]:
@@ -264,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {p['intent']:40s} onset {p['onset']}  detectable {p['detectable']} (N={p['detectable_n']}, "
               f"{p['onset_to_detectable_days']:+d} d)  born {p['born']} ({p['days_after_onset']:+d} d from onset, "
               f"{p['days_after_detectable']:+d} d from detectable)  id {p['final_id']}  id changes {p['id_changes']} "
-              f"(+{p['plurality_shifts']} plurality shifts)  "
+              f"(+{p['plurality_shifts']} plurality shifts), unheld after birth {p['nights_unheld_after_birth']} nights  "
               f"one id: {'OK' if p['one_id'] else 'NO'}, born in time from onset: "
               f"{'OK' if p['born_in_time'] else 'NO'}, from detectable: "
               f"{'OK' if p['born_in_time_after_detectable'] else 'NO'}")
