@@ -53,8 +53,8 @@ from pipeline.courtesy import boilerplate_icebergs
 from pipeline.evidence import (attribute_table, iceberg_windows, is_evidence, top_combinations,
                                topical_dimensions)
 from pipeline.events import onset_events
-from pipeline.onset import onset_date
 from pipeline.label import iceberg_keywords, iceberg_labels, representative_ticket_ids
+from pipeline.onset import onset_date
 from pipeline.schemas import (ICEBERGS, SEGMENT_CUSTOMERS, TIMELINE, AttributeCols, CombinationCols,
                               IcebergCols, TicketCols, TimelineCols)
 

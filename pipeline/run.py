@@ -31,10 +31,10 @@ from pipeline import incremental
 from pipeline.alerts import alert_payload, send_alerts
 from pipeline.changes import CHANGES_FILE, iceberg_changes, with_alerts
 from pipeline.cluster import cluster_assignments, clusterer_from_config
-from pipeline.emergence import (absorbed_hypotheses, emergent_splits, evidence_signatures,
-                                with_emergent_splits)
 from pipeline.config import Config
 from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
+from pipeline.emergence import (absorbed_hypotheses, emergent_splits, evidence_signatures,
+                                with_emergent_splits)
 from pipeline.identity import KnownIcebergs, iceberg_identities
 from pipeline.ingest import Ingested, read_events, read_tickets
 from pipeline.prepare import Prepared, prepared_tickets
