@@ -55,12 +55,14 @@ def onset_date(daily_counts: pd.Series, daily_volume: pd.Series | None = None) -
 
     - **Model and search.** Tickets arrive at a Poisson rate that is constant between
       change points (counts: mostly 0 or 1 a day for a small iceberg, so no Gaussian
-      cost). A segment costs its −2 log-likelihood (``PoissonRateCost``), and PELT finds
-      the segmentation minimising the total cost plus a penalty per change. Segments
-      last at least ``ONSET_MIN_DAYS`` days, so every rate averages a whole week's
-      weekday/weekend mix, and change points lie on that week grid (PELT's ``jump``:
-      its search is quadratic in pure Python, ~60 ms for two years of days on the grid);
-      the onset itself is placed to the day, below.
+      cost). A segment costs its −2 log-likelihood (``PoissonRateCost``), and binary
+      segmentation (``ruptures.Binseg``) splits the series while a split lowers the total
+      cost by more than the penalty. Segments last at least ``ONSET_MIN_DAYS`` days, so
+      every rate averages a whole week's weekday/weekend mix, and change points lie on
+      that week grid. (PELT, the exact search, found the same onsets on the CFPB slice
+      and within a day's median on the planted benchmark, but its quadratic search in
+      pure Python took 2 s per iceberg over ten years of days; binary segmentation 30 ms.)
+      The onset itself is placed to the day, below.
     - **Penalty.** BIC: a change adds two parameters (where, and the new rate), so
       2·log n for n days — times φ, the counts' dispersion (variance over mean, at least
       1), a quasi-Poisson likelihood. φ comes from the series itself: day-to-day
@@ -112,7 +114,8 @@ def _cumulative_exposure(daily_volume: pd.Series | None, n_days: int) -> np.ndar
 def _poisson_cost(total: np.ndarray | float, length: np.ndarray | float) -> np.ndarray:
     """``PoissonRateCost`` of segments of exposure ``length`` holding ``total`` tickets."""
     total = np.asarray(total, dtype=np.float64)
-    return np.where(total > 0, 2 * total * np.log(length / np.where(total > 0, total, 1.0)), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):   # the empty segments' branch, unused
+        return np.where(total > 0, 2 * total * np.log(length / np.where(total > 0, total, 1.0)), 0.0)
 
 
 def _dispersion(counts: np.ndarray, exposure: np.ndarray) -> float:
@@ -133,7 +136,7 @@ def _rate_change_points(counts: np.ndarray, exposure: np.ndarray, penalty: float
     """0, the change points, len(counts): the bounds of the constant-rate segments."""
     if len(counts) < 2 * ONSET_MIN_DAYS:
         return [0, len(counts)]
-    search = rpt.Pelt(custom_cost=PoissonRateCost(exposure), min_size=ONSET_MIN_DAYS,
+    search = rpt.Binseg(custom_cost=PoissonRateCost(exposure), min_size=ONSET_MIN_DAYS,
                       jump=ONSET_MIN_DAYS)
     return [0, *search.fit_predict(counts, pen=penalty)]
 
