@@ -31,7 +31,8 @@ What is measured, exactly:
     python bench/nightly.py --json nightly.json      # also save every figure
 
 ``--generate`` builds a fresh planted export from Banking77 (``../shared/data/banking77``)
-with ``bench.planted.planted_helpdesk`` instead of reading ``sample_data``.
+with ``bench.planted.planted_helpdesk`` instead of reading ``sample_data`` (``--banking77 DIR``
+for another folder; exit code 2 when it is missing).
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ from pipeline.embed import embedder_from_config  # noqa: E402
 from pipeline.run import run  # noqa: E402
 
 SAMPLE = REPO / "sample_data" / "helpdesk_tickets.csv"
-BANKING77 = REPO.parent / "shared" / "data" / "banking77"
 ASSIGN_OVERHEAD_S = 5.0
 BIRTH_WITHIN_DAYS = 7
 HOLD_F1 = 0.5                # an iceberg "holds" a planted problem at this member F1 or more
@@ -66,9 +66,9 @@ def stream(args) -> tuple[pd.DataFrame, dict]:
         truth = json.loads(SAMPLE.with_name(SAMPLE.stem + ".truth.json").read_text())
         return pd.read_csv(SAMPLE, dtype=str, keep_default_na=False), truth
     from bench.planted import planted_helpdesk
+    from bench.planted_bench import banking77_queries
 
-    queries = pd.concat([pd.read_csv(BANKING77 / f) for f in ("train.csv.gz", "test.csv.gz")],
-                        ignore_index=True)
+    queries = banking77_queries(args.banking77)
     data = planted_helpdesk(queries, seed=args.seed, n_tickets=args.tickets,
                             planted_size=tuple(args.planted_size))
     return data.tickets, data.truth
@@ -254,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nights", type=int, default=180)
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temp folder)")
     parser.add_argument("--generate", action="store_true", help="generate a planted export (needs Banking77)")
+    parser.add_argument("--banking77", type=Path, default=REPO.parent / "shared" / "data" / "banking77",
+                        help="folder with Banking77 train.csv.gz and test.csv.gz (for --generate)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tickets", type=int, default=4000)
     parser.add_argument("--planted-size", type=float, nargs=2, default=(0.6, 0.9), metavar=("LOW", "HIGH"))
@@ -264,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.config import parse_assignments
 
     config = load_config(None, parse_assignments(args.assignments))
-    tickets, truth = stream(args)
+    try:
+        tickets, truth = stream(args)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp) / "out"
         started = time.perf_counter()
