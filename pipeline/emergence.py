@@ -167,7 +167,12 @@ def emergent_splits(tickets: pd.DataFrame, embeddings: np.ndarray, labels: np.nd
         labels = split_labels(labels, found)
         splits += found
         searched = [s.parents[0] for s in found]
-    return _joined(splits, embeddings, join_similarity)
+    joined = _joined(splits, embeddings, join_similarity)
+    in_a_split = np.zeros(len(labels), dtype=bool)
+    for split in joined:
+        in_a_split[split.rows] = True
+    return [_recruited(split, labels, in_a_split, embeddings, values, times, join_similarity)
+            for split in joined]
 
 
 def absorbed_hypotheses(ticket_ids: Sequence[str], labels: np.ndarray,
@@ -228,6 +233,36 @@ def _joined(splits: list[EmergentSplit], embeddings: np.ndarray,
                                   rows=np.sort(np.concatenate([s.rows for s in parts])),
                                   start=min(s.start for s in parts)))
     return sorted(joined, key=lambda s: (s.parents, s.start))
+
+
+def _recruited(split: EmergentSplit, labels: np.ndarray, in_a_split: np.ndarray,
+               embeddings: np.ndarray, values: pd.DataFrame, times: np.ndarray,
+               join_similarity: float) -> EmergentSplit:
+    """The split with the tickets from elsewhere that belong to it: created since its start,
+    carrying its signature, outside its parents, and more alike to its centroid than to
+    their own cluster's (tickets outside any cluster: at least ``join_similarity``, the
+    bar for an outlier to join an iceberg). Text clustering scatters a few of a new
+    problem's tickets over other neighbours or leaves them out; its signature and timing
+    are the evidence the text alone lacked. ``labels``: after every split; tickets already
+    in a split (``in_a_split``) stay where they are."""
+    carries = _signature_mask(values, split.signature)
+    since = times >= split.start.tz_convert(None).to_datetime64()
+    candidates = np.flatnonzero(carries & since & ~in_a_split & ~np.isin(labels, split.parents))
+    if not len(candidates):
+        return split
+    unit = unit_rows(embeddings)
+    centroid = unit_rows(unit[split.rows].sum(axis=0, keepdims=True))[0]
+    to_split = unit[candidates] @ centroid
+    to_own = np.full(len(candidates), join_similarity)
+    inside = labels[candidates] >= 0
+    for cluster in np.unique(labels[candidates][inside]):
+        own = unit_rows(unit[labels == cluster].sum(axis=0, keepdims=True))[0]
+        which = candidates[inside][labels[candidates][inside] == cluster]
+        to_own[np.isin(candidates, which)] = unit[which] @ own
+    joining = candidates[(to_split > to_own) & (to_split >= join_similarity)]
+    if not len(joining):
+        return split
+    return replace(split, rows=np.sort(np.concatenate([split.rows, joining])))
 
 
 def split_labels(labels: np.ndarray, splits: list[EmergentSplit]) -> np.ndarray:

@@ -81,6 +81,20 @@ def test_an_emerging_problem_with_a_signature_and_its_own_wording_is_split_off()
     assert record["signature"] == "region=US" and record["size"] == len(split.rows)
 
 
+def test_the_split_recruits_its_tickets_that_clustering_left_outside_when_they_carry_its_signature():
+    frame, vectors, labels, is_new = _cluster(np.random.default_rng(1))
+    us = (frame["region"] == "US").to_numpy()
+    left_out = np.flatnonzero(is_new)[:8]          # text clustering left these outside
+    labels = labels.copy()
+    labels[left_out] = -1
+    [split] = _splits(frame, vectors, labels)
+    recruited = np.intersect1d(split.rows, left_out)
+    assert us[recruited].all()                 # the signature is required…
+    assert len(recruited) >= 3                 # …and the outliers alike enough to it join
+    without = _splits(frame, vectors, labels, join_similarity=0.99)[0]
+    assert not np.isin(left_out, without.rows).any()
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_a_cluster_without_an_emerging_part_is_left_alone(seed):
     """Region and channel drawn at baseline shares all year: chance enrichments at some
