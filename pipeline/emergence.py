@@ -33,7 +33,11 @@ without, where b is the signature's share among all tickets since the start and 
 share in the sub-problem, estimated from the excess over b — is positive. So a ticket
 without the signature joins when its wording is clearly the sub-problem's, and one with
 it stays when its wording is clearly the old request's. The remainder is searched again,
-so one cluster can hold more than one emerging problem.
+so one cluster can hold more than one emerging problem. A split then recruits the
+tickets from elsewhere that carry its signature since its start and are more alike to it
+than to their own cluster (``_recruited``). On a re-cluster, icebergs of the previous
+run that were absorbed lend their evidence as hypotheses, tested first in a Bonferroni
+family of their own (``absorbed_hypotheses``).
 
 Measured on the planted benchmark (``bench/planted_bench.py``, 5 seeds × 4 planted
 problems, see docs/analytics.md for the figures).
