@@ -152,6 +152,13 @@ class Config:
 
 
 ENV_PREFIX = "ICEBERG_"
+# Settings that are shares or similarities, in [0, 1], and significance levels, in (0, 1]:
+# anything else is a mistake that would otherwise pass silently or fail deep in a run.
+SHARES = frozenset({"clean.boilerplate_min_share", "cluster.assign_threshold", "cluster.split_min_auc",
+                    "profile.min_evidence_share", "incremental.max_new_share",
+                    "incremental.max_outside_share", "incremental.pool_join_similarity",
+                    "incremental.pool_join_vote"})
+LEVELS = frozenset({"cluster.merge_threshold", "cluster.split_alpha", "profile.fdr_alpha"})
 
 
 def load_config(
@@ -214,7 +221,12 @@ def _set(config: Config, dotted: str, value: Any) -> None:
     if key not in fields:
         raise ConfigError(f"unknown setting {dotted!r}; [{section_name}] has: {', '.join(fields)}")
     current = getattr(section, key)
-    setattr(section, key, _coerce(dotted, current, value))
+    value = _coerce(dotted, current, value)
+    if dotted in SHARES and not 0 <= value <= 1:
+        raise ConfigError(f"setting {dotted!r} must be between 0 and 1, got {value!r}")
+    if dotted in LEVELS and not 0 < value <= 1:
+        raise ConfigError(f"setting {dotted!r} must be above 0 and at most 1, got {value!r}")
+    setattr(section, key, value)
 
 
 def _coerce(dotted: str, current: Any, value: Any) -> Any:

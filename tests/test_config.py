@@ -127,6 +127,16 @@ def test_type_errors_name_the_setting_and_the_value(sets, env, names):
         assert name in str(info.value)
 
 
+@pytest.mark.parametrize("setting, value", [
+    ("cluster.merge_threshold", "1.5"), ("cluster.merge_threshold", "0"),
+    ("cluster.split_alpha", "0"), ("cluster.split_min_auc", "1.5"),
+    ("profile.fdr_alpha", "-0.05"), ("incremental.pool_join_vote", "2"),
+])
+def test_shares_and_levels_outside_their_range_name_the_setting_and_the_value(setting, value):
+    with pytest.raises(ConfigError, match=rf"{setting}.*between 0 and 1|{setting}.*above 0"):
+        resolved(sets=[f"{setting}={value}"])
+
+
 def test_type_error_in_the_toml_file(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('[cluster]\nmin_samples = "five"\n')
