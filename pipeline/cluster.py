@@ -35,7 +35,8 @@ OUTSIDE = -1
 
 
 def unit_rows(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    """Each row of ``X`` (or ``X`` itself, a single vector) scaled to length 1; zeros stay."""
+    norms = np.linalg.norm(X, axis=-1, keepdims=True)
     return X / np.where(norms == 0, 1.0, norms)
 
 

@@ -54,11 +54,11 @@ import pandas as pd
 from scipy.stats import fisher_exact, hypergeom
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from pipeline.cluster import unit_rows
-from pipeline.evidence import PAIR_SEPARATOR, TOPICAL_NMI
+from pipeline.evidence import PAIR_SEPARATOR, topical_dimensions
 from pipeline.schemas import AttributeCols, CombinationCols, IcebergCols, TicketCols
 
 CHANGE_ALPHA = 0.01     # the share after the start must exceed the share before at this level
@@ -171,11 +171,12 @@ def emergent_splits(tickets: pd.DataFrame, embeddings: np.ndarray, labels: np.nd
         labels = split_labels(labels, found)
         splits += found
         searched = [s.parents[0] for s in found]
-    joined = _joined(splits, embeddings, join_similarity)
+    unit = unit_rows(embeddings)
+    joined = _joined(splits, unit, join_similarity)
     in_a_split = np.zeros(len(labels), dtype=bool)
     for split in joined:
         in_a_split[split.rows] = True
-    return [_recruited(split, labels, in_a_split, embeddings, values, times, join_similarity)
+    return [_recruited(split, labels, in_a_split, unit, values, times, join_similarity)
             for split in joined]
 
 
@@ -216,7 +217,7 @@ def evidence_signatures(attributes: pd.DataFrame, icebergs: pd.DataFrame) -> dic
     return signatures
 
 
-def _joined(splits: list[EmergentSplit], embeddings: np.ndarray,
+def _joined(splits: list[EmergentSplit], unit: np.ndarray,
             join_similarity: float) -> list[EmergentSplit]:
     by_signature: dict[tuple[str, ...], list[EmergentSplit]] = {}
     for split in splits:
@@ -224,7 +225,7 @@ def _joined(splits: list[EmergentSplit], embeddings: np.ndarray,
     joined = []
     for group in by_signature.values():
         if len(group) > 1:
-            centroids = unit_rows(np.array([embeddings[s.rows].sum(axis=0) for s in group]))
+            centroids = np.array([_centroid(unit, s.rows) for s in group])
             together = AgglomerativeClustering(
                 n_clusters=None, metric="cosine", linkage="average",
                 distance_threshold=1 - join_similarity).fit(centroids).labels_
@@ -240,7 +241,7 @@ def _joined(splits: list[EmergentSplit], embeddings: np.ndarray,
 
 
 def _recruited(split: EmergentSplit, labels: np.ndarray, in_a_split: np.ndarray,
-               embeddings: np.ndarray, values: pd.DataFrame, times: np.ndarray,
+               unit: np.ndarray, values: pd.DataFrame, times: np.ndarray,
                join_similarity: float) -> EmergentSplit:
     """The split with the tickets from elsewhere that belong to it: created since its start,
     carrying its signature, outside its parents, and more alike to its centroid than to
@@ -254,19 +255,21 @@ def _recruited(split: EmergentSplit, labels: np.ndarray, in_a_split: np.ndarray,
     candidates = np.flatnonzero(carries & since & ~in_a_split & ~np.isin(labels, split.parents))
     if not len(candidates):
         return split
-    unit = unit_rows(embeddings)
-    centroid = unit_rows(unit[split.rows].sum(axis=0, keepdims=True))[0]
-    to_split = unit[candidates] @ centroid
+    to_split = unit[candidates] @ _centroid(unit, split.rows)
     to_own = np.full(len(candidates), join_similarity)
-    inside = labels[candidates] >= 0
-    for cluster in np.unique(labels[candidates][inside]):
-        own = unit_rows(unit[labels == cluster].sum(axis=0, keepdims=True))[0]
-        which = candidates[inside][labels[candidates][inside] == cluster]
-        to_own[np.isin(candidates, which)] = unit[which] @ own
+    clusters = labels[candidates]
+    for cluster in np.unique(clusters[clusters >= 0]):
+        mine = clusters == cluster
+        to_own[mine] = unit[candidates[mine]] @ _centroid(unit, labels == cluster)
     joining = candidates[(to_split > to_own) & (to_split >= join_similarity)]
     if not len(joining):
         return split
     return replace(split, rows=np.sort(np.concatenate([split.rows, joining])))
+
+
+def _centroid(unit: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The unit mean of ``unit``'s ``rows`` (positions or a mask)."""
+    return unit_rows(unit[rows].sum(axis=0, keepdims=True))[0]
 
 
 def split_labels(labels: np.ndarray, splits: list[EmergentSplit]) -> np.ndarray:
@@ -282,14 +285,9 @@ def split_labels(labels: np.ndarray, splits: list[EmergentSplit]) -> np.ndarray:
 def _signature_values(tickets: pd.DataFrame, labels: np.ndarray,
                       dimensions: list[str]) -> pd.DataFrame:
     """The non-topical dimensions as strings ("" = missing); topical ones restate clusters."""
-    inside = labels >= 0
-    kept = {}
-    for dimension in dimensions:
-        column = tickets[dimension].astype("string").fillna("").to_numpy(dtype=object)
-        if inside.sum() > 1 and normalized_mutual_info_score(labels[inside], column[inside]) >= TOPICAL_NMI:
-            continue
-        kept[dimension] = column
-    return pd.DataFrame(kept, index=tickets.index)
+    topical = set(topical_dimensions(tickets, dimensions, clusters=labels))
+    return pd.DataFrame({d: tickets[d].astype("string").fillna("").to_numpy(dtype=object)
+                         for d in dimensions if d not in topical}, index=tickets.index)
 
 
 def _best_candidate(cluster: int, rows: np.ndarray, values: pd.DataFrame, times: np.ndarray,
@@ -475,7 +473,7 @@ def with_emergent_splits(assignments: pd.DataFrame, centroids: np.ndarray, embed
     centroids = np.vstack([centroids, np.zeros((labels.max() + 1 - len(centroids),
                                                 centroids.shape[1]), dtype=centroids.dtype)])
     for cluster in changed:
-        centroids[cluster] = unit_rows(unit[labels == cluster].sum(axis=0, keepdims=True))[0]
+        centroids[cluster] = _centroid(unit, labels == cluster)
     membership = assignments[TicketCols.membership].to_numpy(dtype=np.float64).copy()
     moved = np.isin(labels, changed)
     membership[moved] = np.clip(np.einsum("ij,ij->i", unit[moved], centroids[labels[moved]]), 0, 1)

@@ -149,18 +149,25 @@ def is_evidence(attributes: pd.DataFrame, *, alpha: float, min_count: int,
 
 
 def topical_dimensions(tickets: pd.DataFrame, dimensions: list[str],
-                       threshold: float = TOPICAL_NMI) -> list[str]:
+                       threshold: float = TOPICAL_NMI, *, clusters: np.ndarray | None = None) -> list[str]:
     """Dimensions that restate what the icebergs are about, not where they happen.
 
     A dimension whose values are largely predicted by the clustering itself — normalised
     mutual information between iceberg and value over the tickets in an iceberg at least
     ``threshold`` — is a topic label (a product derived from the request, a complaint's
     "Issue"); a cause (a release, a region) cuts across topics and scores near 0.
+    ``clusters`` (one per ticket, −1 outside) replaces ``iceberg_id`` before ids exist.
     """
-    members = tickets[tickets[TicketCols.iceberg_id].notna()]
-    if members[TicketCols.iceberg_id].nunique() < 2:
+    if clusters is None:
+        labels = tickets[TicketCols.iceberg_id].astype("string")
+        inside = labels.notna().to_numpy()
+    else:
+        labels = pd.Series(clusters, index=tickets.index)
+        inside = clusters >= 0
+    members = tickets[inside]
+    labels = labels[inside].astype(str)
+    if labels.nunique() < 2:
         return []
-    labels = members[TicketCols.iceberg_id].astype(str)
     return [d for d in dimensions
             if normalized_mutual_info_score(labels, members[d].astype("string").fillna(""))
             >= threshold]

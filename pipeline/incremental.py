@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sklearn.base import clone
 
-from pipeline.cluster import IcebergClusterer, cluster_assignments
+from pipeline.cluster import IcebergClusterer, cluster_assignments, unit_rows
 from pipeline.config import Config
 from pipeline.identity import KnownIcebergs, next_iceberg_id
 from pipeline.schemas import LINEAGE, LineageCols, TicketCols
@@ -199,7 +199,7 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
     new_rows = np.flatnonzero(is_new)
     sims_new = np.zeros(len(new_rows))
     if len(active) and len(new_rows):
-        sims = _unit(vectors[new_rows]) @ known.centroids[active].T
+        sims = unit_rows(vectors[new_rows]) @ known.centroids[active].T
         best, sims_new = sims.argmax(axis=1), sims.max(axis=1)
         inside = sims_new >= threshold
         ids.iloc[new_rows[inside]] = [known.ids[active[b]] for b in best[inside]]
@@ -226,7 +226,7 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
             if not is_new[rows].any():
                 continue   # nothing new: it was as dense before, so no reason to act now
             centroid = pool_centroids[c]
-            if float((_unit(vectors[rows]) @ centroid).mean()) < threshold:
+            if float((unit_rows(vectors[rows]) @ centroid).mean()) < threshold:
                 continue   # dense only by HDBSCAN's relative standard: not one problem
             target, event = None, "born"
             decision = {"size": int(len(rows)), "new": int(is_new[rows].sum())}
@@ -247,7 +247,7 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
             pool_stats["pool_decisions"].append({**decision, "event": event, "iceberg_id": target})
             ids.iloc[rows] = target
             reference = centroids.get(target, centroid) if event == "joined" else centroid
-            membership.iloc[rows] = np.clip(_unit(vectors[rows]) @ reference, 0, 1)
+            membership.iloc[rows] = np.clip(unit_rows(vectors[rows]) @ reference, 0, 1)
             if event != "joined":
                 centroids[target] = centroid
                 events.append((target, event, []))
@@ -307,15 +307,15 @@ def _same_problem(members: np.ndarray, centroid: np.ndarray, active: np.ndarray,
     if not len(inside):
         return None, figures
     inside_ids = ids.iloc[inside].to_numpy()
-    unit_members = _unit(members)
-    nearest = inside_ids[(unit_members @ _unit(vectors[inside]).T).argmax(axis=1)]
+    unit_members = unit_rows(members)
+    nearest = inside_ids[(unit_members @ unit_rows(vectors[inside]).T).argmax(axis=1)]
     names, counts = np.unique(nearest.astype(str), return_counts=True)
     winner = names[counts.argmax()]
     share = counts.max() / len(members)
     own = inside[inside_ids == winner]
-    own_sims = _unit(vectors[own]) @ centroid
+    own_sims = unit_rows(vectors[own]) @ centroid
     closest = own[np.argsort(-own_sims, kind="stable")[:len(members)]]
-    local = float(_unit(vectors[closest].mean(axis=0)) @ centroid)
+    local = float(unit_rows(vectors[closest].mean(axis=0)) @ centroid)
     figures.update(vote_iceberg=str(winner), vote_share=round(float(share), 4),
                    local_similarity=round(local, 4))
     if share >= vote and local >= threshold:
@@ -332,8 +332,3 @@ def _settings_changed(before: dict, now: dict) -> list[str]:
         if before.get("embedding", {}).get(key) != now.get("embedding", {}).get(key):
             changed.append(f"embedding.{key}")
     return changed
-
-
-def _unit(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=-1, keepdims=True)
-    return X / np.where(norms == 0, 1.0, norms)

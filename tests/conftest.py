@@ -89,3 +89,20 @@ def banking(model_cache) -> Banking:
     embedder = embedder_from_config(default_embedding_config())
     vectors = embedder.encode(queries["text"].tolist()).vectors
     return Banking(queries=queries, vectors=vectors, embedder=embedder)
+
+
+def profiled_run(profiled, tickets: pd.DataFrame, *, fdr_alpha: float = 0.05):
+    """A finished run as ``iceberg show`` reads it, from ``profiles(...)``' output: the
+    icebergs table round-tripped through its Arrow schema, a minimal manifest."""
+    from types import SimpleNamespace
+
+    from pipeline.schemas import ICEBERGS
+
+    icebergs = ICEBERGS.to_arrow(profiled.icebergs).to_pandas()
+    in_icebergs = int(tickets["iceberg_id"].notna().sum())
+    manifest = {"run_id": "r1", "finished_at": "now", "config": {"profile": {"fdr_alpha": fdr_alpha}},
+                "counts": {"tickets": len(tickets), "icebergs": len(icebergs),
+                           "unclustered": len(tickets) - in_icebergs, "rows_quarantined": 0}}
+    return SimpleNamespace(run_id="r1", manifest=manifest, icebergs=icebergs, folder="f",
+                           attributes=profiled.attributes, tickets=tickets)
+

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, SAMPLE_TRUTH
+from conftest import ROOT, SAMPLE_TRUTH, profiled_run
 from pipeline.config import ProfileConfig
 from pipeline.events import onset_events
 from pipeline.ingest import InputError, read_events
@@ -130,12 +129,7 @@ def test_show_lists_onset_events():
     frame = _release_tickets()
     vectors = np.random.default_rng(0).normal(size=(len(frame), 8)).astype(np.float32)
     result = profiles(frame, vectors, ["app_version"], ProfileConfig(), _events())
-    icebergs = ICEBERGS.to_arrow(result.icebergs).to_pandas()      # as a reader gets it
-    manifest = {"run_id": "r1", "finished_at": "now", "config": {"profile": {"fdr_alpha": 0.05}},
-                "counts": {"tickets": 340, "icebergs": 2, "unclustered": 300, "rows_quarantined": 0}}
-    run = SimpleNamespace(run_id="r1", manifest=manifest, icebergs=icebergs, folder="f",
-                          attributes=result.attributes, tickets=frame)
-    text = icebergs_summary(run)
+    text = icebergs_summary(profiled_run(result, frame))
     assert "events: 2024-03-01 Release 5.4 (app_version=5.4) (concentrated in an event's value)" in text
     assert "events: 2024-01-31 Pricing change\n" in text
 

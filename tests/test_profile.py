@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
+from conftest import profiled_run
 from pipeline.config import ProfileConfig
 from pipeline.evidence import attribute_table, enrichment_p_values, q_values
 from pipeline.onset import onset_date
@@ -343,16 +344,12 @@ def test_show_prints_accounts_segments_and_value_at_risk(account_tickets):
     from pipeline.report import icebergs_summary
 
     result = profiles(account_tickets, embeddings_for(account_tickets), [], ProfileConfig())
-    icebergs = ICEBERGS.to_arrow(result.icebergs).to_pandas()        # as a reader gets it
-    manifest = {"run_id": "r1", "finished_at": "now", "config": {"profile": {}},
-                "counts": {"tickets": 8, "icebergs": 2, "unclustered": 2, "rows_quarantined": 0}}
-    run = SimpleNamespace(run_id="r1", manifest=manifest, icebergs=icebergs, folder="f",
-                          attributes=result.attributes, tickets=account_tickets)
+    run = profiled_run(result, account_tickets)
     text = icebergs_summary(run)
     assert "who:   4 tickets, 2 customers, 2 accounts; value at risk 80\n" in text
     assert "    segments: ent 2 · smb 1\n" in text
     assert "Not shown" not in text
-    bare = icebergs.drop(columns=[I.n_accounts, I.segments, I.value_at_risk, I.boilerplate])
+    bare = run.icebergs.drop(columns=[I.n_accounts, I.segments, I.value_at_risk, I.boilerplate])
     text = icebergs_summary(SimpleNamespace(**{**vars(run), "icebergs": bare}))   # an older run
     assert "who:   4 tickets, 2 customers\n" in text and "segments" not in text
 
