@@ -45,7 +45,7 @@ from pipeline.config import Config
 from pipeline.identity import KnownIcebergs, next_iceberg_id
 from pipeline.schemas import LINEAGE, LineageCols, TicketCols
 from pipeline.store import load_run
-from pipeline.store.runs import latest_run_id
+from pipeline.store.runs import Run, latest_run_id
 
 MODES = ("auto", "assign", "full")
 # Settings whose change makes old assignments incomparable: auto mode re-clusters.
@@ -66,7 +66,12 @@ class PreviousRun:
     tickets: pd.DataFrame        # ticket_id, text, iceberg_id, membership
     icebergs: pd.DataFrame       # the previous icebergs table (for changes.json)
     known: KnownIcebergs
-    attributes: pd.DataFrame     # the previous attributes table (its evidence: split hypotheses)
+    source: Run                  # the run folder, for tables only a full run needs
+
+    @property
+    def attributes(self) -> pd.DataFrame:
+        """Its attributes table (the split stage's hypotheses), read when asked for."""
+        return self.source.attributes
 
     @property
     def incremental(self) -> dict:
@@ -83,7 +88,7 @@ def previous_run(out, dim: int | None = None) -> PreviousRun | None:
         return None
     columns = [TicketCols.ticket_id, TicketCols.text, TicketCols.iceberg_id, TicketCols.membership]
     tickets = pq.read_table(run.folder / "tickets.parquet", columns=columns).to_pandas()
-    return PreviousRun(run.run_id, run.manifest, tickets, run.icebergs, known, run.attributes)
+    return PreviousRun(run.run_id, run.manifest, tickets, run.icebergs, known, run)
 
 
 def new_ticket_mask(tickets: pd.DataFrame, previous: PreviousRun | None) -> np.ndarray:

@@ -26,7 +26,7 @@ def _previous(ids, centroids, tickets, active=None, manifest=None) -> PreviousRu
                           {i: frozenset(tickets.loc[tickets.iceberg_id == i, "ticket_id"]) for i in ids})
     return PreviousRun("R1", manifest or {"config": Config().to_dict(), "incremental": {
         "last_full_data_until": "2024-03-01T00:00:00+00:00"}}, tickets, pd.DataFrame(), known,
-                       pd.DataFrame())
+                       source=None)
 
 
 def test_planned_mode_signals():
