@@ -22,22 +22,25 @@ emerging part off as a cluster of its own:
    Fisher, p ≤ ``CHANGE_ALPHA``): a cluster that *is* the new problem from its first
    ticket has nothing to split off;
 3. **wording** — a logistic regression on the embeddings tells the signature's tickets
-   since the start from the cluster's tickets before it with a cross-validated ROC AUC of
-   at least ``min_auc``: random customers who happen to share a value read like everyone
-   else (AUC ≈ 0.5), a sub-problem does not.
+   since the start from the cluster's tickets before it with a cross-validated ROC AUC
+   of at least ``min_auc``: random customers who happen to share a value read like
+   everyone else (AUC ≈ 0.5), a sub-problem does not.
 
 Members of the new cluster are the cluster's tickets since the start whose evidence
 favours the sub-problem: the classifier's log-odds (out-of-fold for the tickets it was
-trained on) plus the signature's log likelihood ratio — log(s/b) with it, log((1−s)/(1−b))
-without, where b is the signature's share among all tickets since the start and s its
-share in the sub-problem, estimated from the excess over b — is positive. So a ticket
-without the signature joins when its wording is clearly the sub-problem's, and one with
-it stays when its wording is clearly the old request's. The remainder is searched again,
-so one cluster can hold more than one emerging problem. A split then recruits the
-tickets from elsewhere that carry its signature since its start and are more alike to it
-than to their own cluster (``_recruited``). On a re-cluster, icebergs of the previous
-run that were absorbed lend their evidence as hypotheses, tested first in a Bonferroni
-family of their own (``absorbed_hypotheses``).
+trained on) plus the signature's log likelihood ratio — log(s/b) with it,
+log((1−s)/(1−b)) without, where b is the signature's share among all tickets since the
+start and s its share in the sub-problem, estimated from the excess over b — is
+positive. So a ticket without the signature joins when its wording is clearly the
+sub-problem's, and one with it stays when its wording is clearly the old request's. A
+growing problem's first tickets come before its likeliest start: those since the
+earliest plausible start (``_change_starts``) join when they carry the signature and
+their log-odds are positive. The remainder is searched again, so one cluster can hold
+more than one emerging problem. A split then recruits the tickets from elsewhere that
+carry its signature since its start and are more alike to it than to their own cluster
+(``_recruited``). On a re-cluster, icebergs of the previous run that were absorbed lend
+their evidence as hypotheses, tested first in a Bonferroni family of their own
+(``absorbed_hypotheses``).
 
 Measured on the planted benchmark (``bench/planted_bench.py``, 5 seeds × 4 planted
 problems, see docs/analytics.md for the figures).
@@ -59,6 +62,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from pipeline.cluster import unit_rows
 from pipeline.evidence import PAIR_SEPARATOR, topical_dimensions
+from pipeline.onset import ONSET_PLAUSIBLE
 from pipeline.schemas import AttributeCols, CombinationCols, IcebergCols, TicketCols
 
 CHANGE_ALPHA = 0.01     # the share after the start must exceed the share before at this level
@@ -380,16 +384,20 @@ def _signatures(values: pd.DataFrame, rows: np.ndarray, min_size: int):
             yield (name_a, name_b), both
 
 
-def _change_start(carries: np.ndarray, min_size: int) -> int:
-    """The two-segment Bernoulli change point of ``carries`` (maximum likelihood, the share
-    rising), as the index of the first row after it."""
+def _change_starts(carries: np.ndarray, min_size: int) -> tuple[int, int]:
+    """The two-segment Bernoulli change point of ``carries`` (the share rising), as the
+    index of the first row after it: the earliest whose likelihood is as plausible as the
+    maximum's (within ``ONSET_PLAUSIBLE``, χ²₁ at 95 %), and the most likely. A problem
+    that grows is likeliest to have "started" once it is big, but its first tickets came
+    before that."""
     n = len(carries)
     starts = np.arange(min_size, n - min_size + 1)
     cumulative = np.concatenate([[0], np.cumsum(carries)])
     before, after = cumulative[starts], cumulative[-1] - cumulative[starts]
     loglik = _bernoulli_loglik(before, starts) + _bernoulli_loglik(after, n - starts)
     loglik[after / (n - starts) <= before / starts] = -np.inf
-    return int(starts[int(np.argmax(loglik))])
+    plausible = 2 * loglik >= 2 * loglik.max() - ONSET_PLAUSIBLE
+    return int(starts[int(np.argmax(plausible))]), int(starts[int(np.argmax(loglik))])
 
 
 def _signature_share(share_since: float, baseline: float) -> float:
@@ -434,7 +442,7 @@ def _confirmed(candidate: _Candidate, embeddings: np.ndarray, times: np.ndarray,
                min_auc: float, tests: int, random_state: int) -> EmergentSplit | None:
     """The split, when the change and the wording checks agree; else None."""
     carries, rows = candidate.carries, candidate.rows
-    start = _change_start(carries, min_size)
+    earliest, start = _change_starts(carries, min_size)
     since = np.arange(len(rows)) >= start
     table = [[carries[since].sum(), (~carries[since]).sum()],
              [carries[~since].sum(), (~carries[~since]).sum()]]
@@ -451,6 +459,9 @@ def _confirmed(candidate: _Candidate, embeddings: np.ndarray, times: np.ndarray,
     baseline = float(np.clip(candidate.share_since, 1e-6, 1 - 1e-6))
     share = _signature_share(carries[since].mean(), baseline)
     members = _members(log_odds, carries, since, share, baseline)
+    # A growing problem's first tickets may come before its likeliest start: those since
+    # the earliest plausible one join when their signature and their wording both say so.
+    members |= (np.arange(len(rows)) >= earliest) & ~since & carries & (log_odds > 0)
     if members.sum() < min_size:
         return None
     return EmergentSplit(parents=(candidate.cluster,), rows=np.sort(rows[members]),

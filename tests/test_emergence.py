@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline.emergence import (Hypothesis, absorbed_hypotheses, emergent_splits, evidence_signatures,
-                                split_labels, with_emergent_splits)
+                                split_labels, with_emergent_splits, _change_starts)
 from pipeline.schemas import AttributeCols, CombinationCols, IcebergCols, TicketCols
 from tests.conftest import ROOT
 
@@ -93,6 +93,15 @@ def test_the_split_recruits_its_tickets_that_clustering_left_outside_when_they_c
     assert len(recruited) >= 3                 # …and the outliers alike enough to it join
     without = _splits(frame, vectors, labels, join_similarity=0.99)[0]
     assert not np.isin(left_out, without.rows).any()
+
+
+def test_a_growing_share_starts_at_its_earliest_plausible_change_not_only_its_likeliest():
+    # 1 in 6 for 60 rows, then 2 in 3 for 9 rows, then every row: the likeliest single
+    # step is after the ramp, but one at its beginning fits within χ²₁ at 95 %.
+    carries = np.r_[np.tile([1, 0, 0, 0, 0, 0], 10), np.tile([1, 1, 0], 3), np.ones(30)]
+    assert _change_starts(carries.astype(bool), min_size=5) == (60, 69)
+    step = np.r_[np.zeros(50), np.ones(50)].astype(bool)
+    assert _change_starts(step, min_size=5) == (50, 50)
 
 
 @pytest.mark.parametrize("seed", range(5))
