@@ -24,9 +24,9 @@ Per seed and planted iceberg it measures, against the answer key:
   that no unsupervised method is expected to beat.
 
 Runs go to a fresh ``--out/seed_<n>/`` each time (the embedding cache is shared under
-``--out/cache``, so a re-run embeds nothing). Exit code 0 when every seed meets the acceptance bar
-(recall@10 = 1, member F1 ≥ 0.8, attribution ≥ 0.9, onset error ≤ 7 days, n_customers
-exact), 1 otherwise, 2 when Banking77 is missing.
+``--out/cache``, so a re-run embeds nothing). Exit code 0 when every seed meets the
+acceptance bar (recall@10 = 1, member F1 ≥ 0.8, attribution ≥ 0.9, onset error ≤ 7 days,
+n_customers exact), 1 otherwise, 2 when Banking77 is missing.
 """
 
 from __future__ import annotations
