@@ -37,10 +37,10 @@ growing problem's first tickets come before its likeliest start: those since the
 earliest plausible start (``_change_starts``) join when they carry the signature and
 their log-odds are positive. The remainder is searched again, so one cluster can hold
 more than one emerging problem. A split then recruits the tickets from elsewhere that
-carry its signature since its start and are more alike to it than to their own cluster
-(``_recruited``). On a re-cluster, icebergs of the previous run that were absorbed lend
-their evidence as hypotheses, tested first in a Bonferroni family of their own
-(``absorbed_hypotheses``).
+carry its signature since its start and are more alike to it, or nearer its tickets,
+than to their own cluster (``_recruited``). On a re-cluster, icebergs of the previous
+run that were absorbed lend their evidence as hypotheses, tested first in a Bonferroni
+family of their own (``absorbed_hypotheses``).
 
 Measured on the planted benchmark (``bench/planted_bench.py``, 5 seeds × 4 planted
 problems, see docs/analytics.md for the figures).
@@ -59,6 +59,7 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.neighbors import NearestNeighbors
 
 from pipeline.cluster import unit_rows
 from pipeline.evidence import PAIR_SEPARATOR, topical_dimensions
@@ -180,7 +181,7 @@ def emergent_splits(tickets: pd.DataFrame, embeddings: np.ndarray, labels: np.nd
     in_a_split = np.zeros(len(labels), dtype=bool)
     for split in joined:
         in_a_split[split.rows] = True
-    return [_recruited(split, labels, in_a_split, unit, values, times, join_similarity)
+    return [_recruited(split, labels, in_a_split, unit, values, times, join_similarity, min_size)
             for split in joined]
 
 
@@ -246,14 +247,16 @@ def _joined(splits: list[EmergentSplit], unit: np.ndarray,
 
 def _recruited(split: EmergentSplit, labels: np.ndarray, in_a_split: np.ndarray,
                unit: np.ndarray, values: pd.DataFrame, times: np.ndarray,
-               join_similarity: float) -> EmergentSplit:
+               join_similarity: float, neighbours: int) -> EmergentSplit:
     """The split with the tickets from elsewhere that belong to it: created since its start,
-    carrying its signature, outside its parents, and more alike to its centroid than to
-    their own cluster's (tickets outside any cluster: at least ``join_similarity``, the
-    bar for an outlier to join an iceberg). Text clustering scatters a few of a new
-    problem's tickets over other neighbours or leaves them out; its signature and timing
-    are the evidence the text alone lacked. ``labels``: after every split; tickets already
-    in a split (``in_a_split``) stay where they are."""
+    carrying its signature, outside its parents, and either more alike to its centroid
+    than to their own cluster's (tickets outside any cluster: at least ``join_similarity``,
+    the bar for an outlier to join an iceberg), or with more of their ``neighbours``
+    nearest tickets in the split than in their own cluster, and at least a third (short
+    queries sit far from every centroid, but next to their own kind). Text clustering
+    scatters a few of a new problem's tickets over other neighbours or leaves them out;
+    its signature and timing are the evidence the text alone lacked. ``labels``: after
+    every split; tickets already in a split (``in_a_split``) stay where they are."""
     carries = _signature_mask(values, split.signature)
     since = times >= split.start.tz_convert(None).to_datetime64()
     candidates = np.flatnonzero(carries & since & ~in_a_split & ~np.isin(labels, split.parents))
@@ -265,10 +268,24 @@ def _recruited(split: EmergentSplit, labels: np.ndarray, in_a_split: np.ndarray,
     for cluster in np.unique(clusters[clusters >= 0]):
         mine = clusters == cluster
         to_own[mine] = unit[candidates[mine]] @ _centroid(unit, labels == cluster)
-    joining = candidates[(to_split > to_own) & (to_split >= join_similarity)]
+    alike = (to_split > to_own) & (to_split >= join_similarity)
+    near = _nearest_neighbours(unit, candidates, neighbours)
+    in_split = np.isin(near, split.rows).sum(axis=1)
+    in_own = ((labels[near] == clusters[:, None]) & (clusters[:, None] >= 0)).sum(axis=1)
+    surrounded = (in_split > in_own) & (3 * in_split >= neighbours)
+    joining = candidates[alike | surrounded]
     if not len(joining):
         return split
     return replace(split, rows=np.sort(np.concatenate([split.rows, joining])))
+
+
+def _nearest_neighbours(unit: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` nearest tickets (cosine) to each of ``rows``, itself left out."""
+    index = NearestNeighbors(n_neighbors=min(k + 1, len(unit)), metric="cosine").fit(unit)
+    near = index.kneighbors(unit[rows], return_distance=False)
+    others = near != rows[:, None]
+    # itself is among its nearest (first, unless an identical text came first): drop it
+    return np.array([row[keep][:k] for row, keep in zip(near, others)])
 
 
 def _centroid(unit: np.ndarray, rows: np.ndarray) -> np.ndarray:
