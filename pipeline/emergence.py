@@ -281,11 +281,12 @@ def _recruited(split: EmergentSplit, labels: np.ndarray, in_a_split: np.ndarray,
 
 def _nearest_neighbours(unit: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` nearest tickets (cosine) to each of ``rows``, itself left out."""
-    index = NearestNeighbors(n_neighbors=min(k + 1, len(unit)), metric="cosine").fit(unit)
+    width = min(k, len(unit) - 1)
+    index = NearestNeighbors(n_neighbors=width + 1, metric="cosine").fit(unit)
     near = index.kneighbors(unit[rows], return_distance=False)
     others = near != rows[:, None]
     # itself is among its nearest (first, unless an identical text came first): drop it
-    return np.array([row[keep][:k] for row, keep in zip(near, others)])
+    return np.array([row[keep][:width] for row, keep in zip(near, others)])
 
 
 def _centroid(unit: np.ndarray, rows: np.ndarray) -> np.ndarray:
