@@ -40,7 +40,7 @@ more than one emerging problem. A split then recruits the tickets from elsewhere
 carry its signature since its start and are more alike to it, or nearer its tickets,
 than to their own cluster (``_recruited``). On a re-cluster, icebergs of the previous
 run that were absorbed lend their evidence as hypotheses, tested first in a Bonferroni
-family of their own (``absorbed_hypotheses``).
+family of their own and not on their wording again (``absorbed_hypotheses``).
 
 Measured on the planted benchmark (``bench/planted_bench.py``, 5 seeds × 4 planted
 problems, see docs/analytics.md for the figures).
