@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.planted import PlantedData, planted_helpdesk  # noqa: E402
-from bench.planted_bench import DEFAULT_BANKING77, banking77_queries  # noqa: E402
+from bench.planted_bench import add_planted_arguments, banking77_queries  # noqa: E402
 from pipeline.onset import onset_date  # noqa: E402
 
 BAR_DAYS = 7          # the acceptance: onset error at most a week
@@ -119,10 +119,7 @@ def summary(planted: pd.DataFrame) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 1..N (default 10)")
-    parser.add_argument("--tickets", type=int, default=4000, help="tickets per seed (default 4000)")
-    parser.add_argument("--banking77", type=Path, default=DEFAULT_BANKING77,
-                        help="folder with Banking77 train.csv.gz and test.csv.gz")
+    add_planted_arguments(parser, seeds=10)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="also which flat intent each planted one was mixed with")
     args = parser.parse_args(argv)

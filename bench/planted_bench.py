@@ -72,6 +72,15 @@ def banking77_queries(folder: Path) -> pd.DataFrame:
     return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
 
 
+def add_planted_arguments(parser: argparse.ArgumentParser, *, seeds: int) -> None:
+    """``--seeds``, ``--tickets`` and ``--banking77``: the options of every benchmark that
+    generates planted exports seed by seed."""
+    parser.add_argument("--seeds", type=int, default=seeds, help=f"seeds 1..N (default {seeds})")
+    parser.add_argument("--tickets", type=int, default=4000, help="tickets per seed (default 4000)")
+    parser.add_argument("--banking77", type=Path, default=DEFAULT_BANKING77,
+                        help="folder with Banking77 train.csv.gz and test.csv.gz")
+
+
 def member_f1(a: set[str], b: set[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
 
@@ -161,10 +170,7 @@ def meets_bar(summary: dict) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=5, help="seeds 1..N (default 5)")
-    parser.add_argument("--tickets", type=int, default=4000, help="tickets per seed (default 4000)")
-    parser.add_argument("--banking77", type=Path, default=DEFAULT_BANKING77,
-                        help="folder with Banking77 train.csv.gz and test.csv.gz")
+    add_planted_arguments(parser, seeds=5)
     parser.add_argument("--out", type=Path, default=Path("/tmp/iceberg-planted-bench"),
                         help="where runs and the shared embedding cache go")
     parser.add_argument("-v", "--verbose", action="store_true", help="per-iceberg rows too")
