@@ -135,7 +135,7 @@ def _detectable_dates(tickets: pd.DataFrame, created: pd.Series, planted: list[d
     """Per planted problem: the first day by whose end it has N tickets, N being the
     ``min_cluster_size`` the pool is clustered with that day (it grows with the data: 5 up
     to 2,999 tickets, 6 from 3,000 …). No clusterer can see a problem with fewer."""
-    from pipeline.cluster import clusterer_from_config
+    from pipeline.groups.cluster import clusterer_from_config
 
     clusterer = clusterer_from_config(config.cluster)
     days = (created - start).dt.days

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.planted import PlantedData, planted_helpdesk  # noqa: E402
 from bench.planted_bench import add_planted_arguments, banking77_queries  # noqa: E402
-from pipeline.onset import onset_date  # noqa: E402
+from pipeline.analysis.onset import onset_date  # noqa: E402
 
 BAR_DAYS = 7          # the acceptance: onset error at most a week
 MID_PERIOD_DAYS = 28  # a flat intent dated this long after its first ticket got a false onset

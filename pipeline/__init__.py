@@ -9,7 +9,7 @@ The Python API, for notebooks and scripts::
     result = run("tickets.csv", "out", load_config("iceberg.toml"))
     icebergs = load_run("out").icebergs
 
-Every stage is a function of its own module (``pipeline.ingest``, ``pipeline.prepare``,
-``pipeline.embed``, ``pipeline.cluster``, ``pipeline.identity``, ``pipeline.profile``);
+Every stage is a function of its own module (``pipeline.sources.ingest``, ``pipeline.text.prepare``,
+``pipeline.embed``, ``pipeline.groups.cluster``, ``pipeline.groups.identity``, ``pipeline.analysis.profile``);
 ``pipeline.run`` only sequences them.
 """

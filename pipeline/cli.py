@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from pipeline.config import ConfigError, load_config, parse_assignments
-from pipeline.logs import LOG_FORMATS
+from pipeline.ops.logs import LOG_FORMATS
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -51,7 +51,7 @@ class Failure(click.ClickException):
 
 
 def _configure_logging(quiet: bool, log_format: str = "text") -> None:
-    from pipeline.logs import configure_logging
+    from pipeline.ops.logs import configure_logging
 
     configure_logging(log, quiet=quiet, log_format=log_format)
 
@@ -109,8 +109,8 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
     if not dry_run:
         _fail_fast_if_locked(out)
     from pipeline.embed import EmbeddingError
-    from pipeline.incremental import ModeError
-    from pipeline.ingest import InputError
+    from pipeline.groups.incremental import ModeError
+    from pipeline.sources.ingest import InputError
     from pipeline.run import run
     from pipeline.store.lock import LockHeld
 
@@ -120,7 +120,7 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
                       "Parquet export to --input", EXIT_MISSING_INPUT)
     try:
         if dry_run:
-            from pipeline.dry_run import plan_text, run_plan
+            from pipeline.ops.dry_run import plan_text, run_plan
 
             click.echo(plan_text(run_plan(input_path, out, config, mode)))
             return
@@ -163,7 +163,7 @@ def show_command(out: Path, run_id: str | None, top: int) -> None:
       iceberg show
       iceberg show --out cfpb-out --top 5
     """
-    from pipeline.report import icebergs_summary
+    from pipeline.ops.summary import icebergs_summary
     from pipeline.store import RunNotFound, UnsupportedSchema, load_run
 
     try:
@@ -195,7 +195,7 @@ def diff_command(run_a: str | None, run_b: str | None, out: Path, as_json: bool)
     """
     import json
 
-    from pipeline.history import changes_between
+    from pipeline.ops.history import changes_between
     from pipeline.store import RunNotFound, UnsupportedSchema
 
     try:
@@ -207,7 +207,7 @@ def diff_command(run_a: str | None, run_b: str | None, out: Path, as_json: bool)
     if as_json:
         click.echo(json.dumps(changes, indent=2, default=str))
     else:
-        from pipeline.changes import changes_text
+        from pipeline.ops.changes import changes_text
 
         click.echo(changes_text(changes))
 
@@ -239,7 +239,7 @@ def runs_list_command(out: Path, limit: int, as_json: bool) -> None:
     """
     import json
 
-    from pipeline.history import run_rows, runs_table
+    from pipeline.ops.history import run_rows, runs_table
 
     rows = run_rows(out)[-limit:]
     if as_json:
@@ -265,7 +265,7 @@ def runs_show_command(run_id: str | None, out: Path) -> None:
     """
     import json
 
-    from pipeline.history import run_manifest
+    from pipeline.ops.history import run_manifest
     from pipeline.store import RunNotFound
 
     try:

@@ -86,7 +86,7 @@ class ClusterConfig:
     assign_threshold: float = 0.55     # an outlier joins its nearest iceberg at this cosine or more
     sample_size: int = 30_000          # fit on at most this many tickets, assign the rest
     random_state: int = 0
-    split_emerging: bool = True        # split emerging sub-problems off clusters (pipeline/emergence.py)
+    split_emerging: bool = True        # split emerging sub-problems off clusters (pipeline/groups/split.py)
     split_alpha: float = 0.05          # …when their signature's enrichment passes Bonferroni at this level
     split_min_auc: float = 0.7         # …and their wording is told apart with this cross-validated AUC
 

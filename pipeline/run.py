@@ -5,10 +5,10 @@ ingest → prepare (clean + redact) → embed (cache) → cluster → split (eme
 Each stage is a function of its own module; this one only sequences them, times them
 (``stages`` in the manifest) and writes the run through ``pipeline.store``.
 
-``mode`` (``pipeline.incremental``) replaces cluster → identify by ``assign`` when a run
+``mode`` (``pipeline.groups.incremental``) replaces cluster → identify by ``assign`` when a run
 only needs to place new tickets; the run holds ``OUT/.lock`` throughout
-(``pipeline.store.lock``), writes ``changes.json`` (``pipeline.changes``) and, once
-finished, posts its alerts to the webhook (``pipeline.alerts``).
+(``pipeline.store.lock``), writes ``changes.json`` (``pipeline.ops.changes``) and, once
+finished, posts its alerts to the webhook (``pipeline.ops.alerts``).
 """
 
 from __future__ import annotations
@@ -27,18 +27,18 @@ from typing import Iterator
 
 import pandas as pd
 
-from pipeline import incremental
-from pipeline.alerts import alert_payload, send_alerts
-from pipeline.changes import CHANGES_FILE, iceberg_changes, with_alerts
-from pipeline.cluster import cluster_assignments, clusterer_from_config
+from pipeline.groups import incremental
+from pipeline.ops.alerts import alert_payload, send_alerts
+from pipeline.ops.changes import CHANGES_FILE, iceberg_changes, with_alerts
+from pipeline.groups.cluster import cluster_assignments, clusterer_from_config
 from pipeline.config import Config
 from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
-from pipeline.emergence import (absorbed_hypotheses, emergent_splits, evidence_signatures,
+from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidence_signatures,
                                 with_emergent_splits)
-from pipeline.identity import KnownIcebergs, iceberg_identities
-from pipeline.ingest import Ingested, read_events, read_tickets
-from pipeline.prepare import Prepared, prepared_tickets
-from pipeline.profile import Profiles, profiles
+from pipeline.groups.identity import KnownIcebergs, iceberg_identities
+from pipeline.sources.ingest import Ingested, read_events, read_tickets
+from pipeline.text.prepare import Prepared, prepared_tickets
+from pipeline.analysis.profile import Profiles, profiles
 from pipeline.schemas import SCHEMA_VERSION, TICKETS, TicketCols
 from pipeline.store import EmbeddingCache, RunWriter, cache_folder, latest_run_id, new_run_id
 from pipeline.store import checkpoint
@@ -80,7 +80,7 @@ def run(input_path: str | Path, out: str | Path, config: Config | None = None, *
     """Run the pipeline on ``input_path`` and write ``out/runs/<run_id>/``; returns its manifest.
 
     ``mode`` is ``auto``, ``assign`` or ``full`` (default: ``incremental.mode``; see
-    ``pipeline.incremental``). ``resume`` reuses what an unfinished run with the same
+    ``pipeline.groups.incremental``). ``resume`` reuses what an unfinished run with the same
     input, config and mode already computed (``pipeline.store.checkpoint``).
     A run that fails leaves a manifest with ``status = "failed"`` and the error, and
     ``out/latest`` untouched. Raises ``LockHeld`` at once when another run holds ``out``.
@@ -124,7 +124,7 @@ def _locked_run(input_path, out: Path, config: Config, embedder: Embedder | None
 
 
 def _deliver_alerts(result: RunResult, out: Path, config: Config) -> None:
-    """Post the run's alerts to the webhook, if one is set; never raises (``pipeline.alerts``)."""
+    """Post the run's alerts to the webhook, if one is set; never raises (``pipeline.ops.alerts``)."""
     if not config.alerts.webhook_url:
         return
     try:

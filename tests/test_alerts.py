@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pandas as pd
 import pytest
 
-from pipeline.alerts import alert_payload, send_alerts
-from pipeline.changes import alerts, changes_text, iceberg_changes, with_alerts
+from pipeline.ops.alerts import alert_payload, send_alerts
+from pipeline.ops.changes import alerts, changes_text, iceberg_changes, with_alerts
 from pipeline.config import AlertsConfig
 
 

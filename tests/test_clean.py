@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from pipeline.clean import clean_text, cleaned_texts
+from pipeline.text.clean import clean_text, cleaned_texts
 from pipeline.config import CleanConfig
 
 CONFIG = CleanConfig()

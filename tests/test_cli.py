@@ -31,7 +31,7 @@ from pipeline.cli import (
     cli,
     main,
 )
-from pipeline.redact import PLACEHOLDERS
+from pipeline.text.redact import PLACEHOLDERS
 from pipeline.schemas import (
     SCHEMA_VERSION,
     IcebergCols,

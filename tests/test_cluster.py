@@ -11,7 +11,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import normalized_mutual_info_score
 
-from pipeline.cluster import OUTSIDE, IcebergClusterer, cluster_assignments
+from pipeline.groups.cluster import OUTSIDE, IcebergClusterer, cluster_assignments
 from pipeline.schemas import TicketCols
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import SAMPLE_CSV, SAMPLE_TRUTH, default_embedding_config
-from pipeline.courtesy import boilerplate_icebergs, informative_words, is_content_free
+from pipeline.analysis.courtesy import boilerplate_icebergs, informative_words, is_content_free
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
 
@@ -120,7 +120,7 @@ def test_courtesy_iceberg_is_flagged_and_ranked_last(courtesy_run):
 
 
 def test_show_leaves_boilerplate_out_of_the_top_list(courtesy_run):
-    from pipeline.report import icebergs_summary
+    from pipeline.ops.summary import icebergs_summary
 
     run, _ = courtesy_run
     text = icebergs_summary(run, top=50)

@@ -1,4 +1,4 @@
-"""Splitting emerging sub-problems off clusters (pipeline/emergence.py).
+"""Splitting emerging sub-problems off clusters (pipeline/groups/split.py).
 
 The statistical checks are tested on constructed clusters whose answer is known — an old
 request and, from one day on, a new problem with a region signature and its own wording —
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.emergence import (Hypothesis, absorbed_hypotheses, emergent_splits, evidence_signatures,
+from pipeline.groups.split import (Hypothesis, absorbed_hypotheses, emergent_splits, evidence_signatures,
                                 split_labels, with_emergent_splits, _change_starts)
 from pipeline.schemas import AttributeCols, CombinationCols, IcebergCols, TicketCols
 from tests.conftest import ROOT

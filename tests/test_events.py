@@ -11,10 +11,10 @@ import pytest
 
 from conftest import ROOT, SAMPLE_TRUTH, profiled_run
 from pipeline.config import ProfileConfig
-from pipeline.events import onset_events
-from pipeline.ingest import InputError, read_events
-from pipeline.profile import profiles
-from pipeline.report import icebergs_summary
+from pipeline.analysis.events import onset_events
+from pipeline.sources.ingest import InputError, read_events
+from pipeline.analysis.profile import profiles
+from pipeline.ops.summary import icebergs_summary
 from pipeline.schemas import ICEBERGS
 from pipeline.schemas import EventCols as E
 from pipeline.schemas import AttributeCols as A

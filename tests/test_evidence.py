@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.evidence import (attribute_table, iceberg_windows, top_combinations,
+from pipeline.analysis.evidence import (attribute_table, iceberg_windows, top_combinations,
                                topical_dimensions)
-from pipeline.profile import is_spike
+from pipeline.analysis.profile import is_spike
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import CombinationCols as C
 from pipeline.schemas import TicketCols as T
@@ -82,7 +82,7 @@ def _rare_state_tickets():
 
 
 def test_evidence_needs_minimum_support():
-    from pipeline.evidence import is_evidence
+    from pipeline.analysis.evidence import is_evidence
 
     table = attribute_table(_rare_state_tickets(), ["state"]).set_index(A.value)
     assert table.loc["NM", A.lift] == pytest.approx((2 / 25) / (3 / 800))
@@ -95,8 +95,8 @@ def test_evidence_needs_minimum_support():
 
 def test_concentration_and_show_ignore_values_without_support():
     from pipeline.config import ProfileConfig
-    from pipeline.profile import ScoreCols, profiles
-    from pipeline.report import evidence
+    from pipeline.analysis.profile import ScoreCols, profiles
+    from pipeline.ops.summary import evidence
 
     frame = _rare_state_tickets()
     frame[T.text] = "card arrival late"

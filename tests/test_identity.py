@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.identity import KnownIcebergs, iceberg_identities
+from pipeline.groups.identity import KnownIcebergs, iceberg_identities
 from pipeline.schemas import LINEAGE, LINEAGE_EVENTS, LineageCols, TicketCols
 
 DIM = 8

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from conftest import SAMPLE_CSV, iceberg
-from pipeline.cluster import IcebergClusterer
+from pipeline.groups.cluster import IcebergClusterer
 from pipeline.config import Config
-from pipeline.identity import KnownIcebergs
-from pipeline.incremental import (ModeError, PreviousRun, assigned_icebergs, confirmed_mode,
+from pipeline.groups.identity import KnownIcebergs
+from pipeline.groups.incremental import (ModeError, PreviousRun, assigned_icebergs, confirmed_mode,
                                   new_ticket_mask, planned_mode)
 
 

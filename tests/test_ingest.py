@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, load_config
-from pipeline.ingest import InputError, read_tickets
+from pipeline.sources.ingest import InputError, read_tickets
 from pipeline.schemas import QUARANTINE, TICKETS, QuarantineCols, TicketCols
 
 HEADER = ["ticket_id", "created_at", "subject", "body", "product", "region", "customer_id", "agent_id"]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from pipeline.label import (class_tf_idf, iceberg_keywords, iceberg_labels, iceberg_members,
+from pipeline.analysis.label import (class_tf_idf, iceberg_keywords, iceberg_labels, iceberg_members,
                             representative_ticket_ids)
 from pipeline.schemas import TicketCols
 

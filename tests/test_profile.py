@@ -8,9 +8,9 @@ from scipy.stats import fisher_exact
 
 from conftest import profiled_run
 from pipeline.config import ProfileConfig
-from pipeline.evidence import attribute_table, enrichment_p_values, q_values
-from pipeline.onset import onset_date
-from pipeline.profile import (ScoreCols, iceberg_table,
+from pipeline.analysis.evidence import attribute_table, enrichment_p_values, q_values
+from pipeline.analysis.onset import onset_date
+from pipeline.analysis.profile import (ScoreCols, iceberg_table,
                               profiles, timeline_table, trend_status)
 from pipeline.schemas import (ATTRIBUTES, ICEBERGS, TIMELINE, AttributeCols, IcebergCols,
                               TicketCols, TimelineCols)
@@ -341,7 +341,7 @@ def test_boilerplate_icebergs_rank_after_every_problem_with_their_score_kept():
 def test_show_prints_accounts_segments_and_value_at_risk(account_tickets):
     from types import SimpleNamespace
 
-    from pipeline.report import icebergs_summary
+    from pipeline.ops.summary import icebergs_summary
 
     result = profiles(account_tickets, embeddings_for(account_tickets), [], ProfileConfig())
     run = profiled_run(result, account_tickets)

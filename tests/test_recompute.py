@@ -99,7 +99,7 @@ def test_score_recomputed(tables):
 
 
 def test_boilerplate_recomputed(tables):
-    from pipeline.courtesy import is_content_free
+    from pipeline.analysis.courtesy import is_content_free
 
     tickets, icebergs, _, _ = tables
     assert icebergs["boilerplate"].dtype == bool

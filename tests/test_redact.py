@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import ConfigError, RedactConfig
-from pipeline.redact import KINDS, pseudonymise_id, redact_text, redacted_texts
+from pipeline.text.redact import KINDS, pseudonymise_id, redact_text, redacted_texts
 
 
 @pytest.mark.parametrize("text, expected, kind", [

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.identity import KnownIcebergs
+from pipeline.groups.identity import KnownIcebergs
 from pipeline.schemas import SCHEMA_VERSION, TicketCols
 from pipeline.store import (
     RunNotFound,

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.identity import KnownIcebergs
+from pipeline.groups.identity import KnownIcebergs
 from pipeline.schemas import LINEAGE, TicketCols
 from pipeline.store.atomic import atomic_write_json, atomic_write_parquet
 from pipeline.store.runs import MANIFEST, runs_folder

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.identity import KnownIcebergs
+from pipeline.groups.identity import KnownIcebergs
 from pipeline.schemas import (ATTRIBUTES, ICEBERGS, LINEAGE, QUARANTINE, SUPPORTED_SCHEMA_VERSIONS,
                               TICKETS, TIMELINE, TableSchema, TicketCols)
 from pipeline.store.atomic import atomic_write_json, atomic_write_parquet, atomic_write_text

@@ -29,7 +29,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.preprocessing import normalize
 
-from pipeline.redact import PLACEHOLDERS
+from pipeline.text.redact import PLACEHOLDERS
 from pipeline.schemas import TicketCols
 
 _PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()))

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.config import EmbeddingConfig
-from pipeline.embed import (EmbeddingError, EncodeResult, default_threads, embedder_key, pooled,
+from pipeline.embed.embedder import (EmbeddingError, EncodeResult, default_threads, embedder_key, pooled,
                             resolve_model_path, token_windows)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from filelock import FileLock
 
 from pipeline.config import EmbeddingConfig
-from pipeline.embed import (EmbeddingError, EncodeResult, default_threads, embedder_key, pooled,
+from pipeline.embed.embedder import (EmbeddingError, EncodeResult, default_threads, embedder_key, pooled,
                             resolve_model_path, token_windows)
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")

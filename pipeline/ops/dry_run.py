@@ -13,11 +13,11 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pipeline import incremental
+from pipeline.groups import incremental
 from pipeline.config import Config
 from pipeline.embed import embedder_key, text_hash
-from pipeline.ingest import read_tickets
-from pipeline.prepare import prepared_tickets
+from pipeline.sources.ingest import read_tickets
+from pipeline.text.prepare import prepared_tickets
 from pipeline.schemas import TicketCols
 from pipeline.store import EmbeddingCache, cache_folder
 from pipeline.store.lock import lock_holder, lock_path

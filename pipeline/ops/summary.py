@@ -8,7 +8,7 @@ import textwrap
 import pandas as pd
 
 from pipeline.config import ProfileConfig
-from pipeline.evidence import is_evidence
+from pipeline.analysis.evidence import is_evidence
 from pipeline.schemas import SEGMENT_CUSTOMERS
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import IcebergCols as I
@@ -20,7 +20,7 @@ def evidence(attributes: pd.DataFrame, iceberg_id: str, *, profile: ProfileConfi
              n: int = 3) -> pd.DataFrame:
     """The iceberg's most over-represented attribute values that count as evidence.
 
-    Evidence is the ``evidence`` column of the run (``pipeline.evidence.is_evidence``:
+    Evidence is the ``evidence`` column of the run (``pipeline.analysis.evidence.is_evidence``:
     q ≤ ``fdr_alpha``, lift > 1 and minimum support), recomputed from ``profile`` for a
     run written before the column existed.
     """

@@ -3,7 +3,7 @@
 Helpdesks receive many tickets that say nothing about a problem — "Thanks, all sorted
 now!", "ok", "Hello?", "Out of office until Monday", "test" — and enough of them form a
 cluster of their own. Such an iceberg is flagged ``boilerplate`` and ranked after every
-real problem (``pipeline.profile``). (Not to be confused with ``clean.boilerplate_lines``:
+real problem (``pipeline.analysis.profile``). (Not to be confused with ``clean.boilerplate_lines``:
 template *lines* removed from inside tickets before they are embedded.)
 
 The rule, on the cleaned and redacted ticket text, so that a reader can recompute it
@@ -37,7 +37,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from pipeline.label import STOP_WORDS, keyword_tokens
+from pipeline.analysis.label import STOP_WORDS, keyword_tokens
 from pipeline.schemas import TicketCols
 
 MIN_CONTENT_FREE_SHARE = 0.5

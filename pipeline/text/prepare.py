@@ -1,7 +1,7 @@
 """Clean and redact: the text that is embedded, stored and exported.
 
 Runs after ingest and before anything else sees the data. Ticket text is cleaned
-(``pipeline.clean``) and redacted (``pipeline.redact``); every other text column that
+(``pipeline.text.clean``) and redacted (``pipeline.text.redact``); every other text column that
 leaves the pipeline — kept input columns, dimension values, the raw fields of
 quarantined rows — is redacted too, and customer/agent/account ids that are e-mail
 addresses or phone numbers become stable pseudonyms, so distinct counts survive without
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.clean import cleaned_texts
+from pipeline.text.clean import cleaned_texts
 from pipeline.config import Config, RedactConfig
-from pipeline.ingest import InputError
-from pipeline.redact import pseudonymise_id, redacted_texts
+from pipeline.sources.ingest import InputError
+from pipeline.text.redact import pseudonymise_id, redacted_texts
 from pipeline.schemas import QuarantineCols, TicketCols
 
 # Columns that hold identifiers or values the pipeline itself made; never rewritten.

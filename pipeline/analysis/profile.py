@@ -32,7 +32,7 @@ are ranked by iceberg_id. The components are written as ``ScoreCols`` columns so
 reader can see why an iceberg ranks where it does.
 
 Boilerplate icebergs — clusters of courtesy such as "thanks", "ok" or auto-replies
-(``boilerplate``, see ``pipeline.courtesy``) — rank after every other iceberg, by score
+(``boilerplate``, see ``pipeline.analysis.courtesy``) — rank after every other iceberg, by score
 among themselves. Their score is left as the formula gives it: the score measures reach
 and shape, which such a cluster has, while ``boilerplate`` says that it is no problem; a
 score forced to 0 would hide how much courtesy traffic there is, and give the formula an
@@ -49,12 +49,12 @@ import pandas as pd
 from scipy.stats import binomtest, poisson
 
 from pipeline.config import ProfileConfig
-from pipeline.courtesy import boilerplate_icebergs
-from pipeline.evidence import (attribute_table, iceberg_windows, is_evidence, top_combinations,
+from pipeline.analysis.courtesy import boilerplate_icebergs
+from pipeline.analysis.evidence import (attribute_table, iceberg_windows, is_evidence, top_combinations,
                                topical_dimensions)
-from pipeline.events import onset_events
-from pipeline.label import iceberg_keywords, iceberg_labels, representative_ticket_ids
-from pipeline.onset import onset_date
+from pipeline.analysis.events import onset_events
+from pipeline.analysis.label import iceberg_keywords, iceberg_labels, representative_ticket_ids
+from pipeline.analysis.onset import onset_date
 from pipeline.schemas import (ICEBERGS, SEGMENT_CUSTOMERS, TIMELINE, AttributeCols, CombinationCols,
                               IcebergCols, TicketCols, TimelineCols)
 

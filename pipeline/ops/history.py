@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.changes import CHANGES_FILE, iceberg_changes, with_alerts
+from pipeline.ops.changes import CHANGES_FILE, iceberg_changes, with_alerts
 from pipeline.config import AlertsConfig
 from pipeline.store import RunNotFound, list_runs, load_run
 from pipeline.store.runs import latest_run_id

@@ -1,6 +1,6 @@
 """When an iceberg started: change-point detection on its daily ticket counts.
 
-``onset_date`` is the one entry point (``pipeline.profile`` calls it per iceberg); its
+``onset_date`` is the one entry point (``pipeline.analysis.profile`` calls it per iceberg); its
 docstring states the method. ``bench/onset_bench.py`` measures it against planted onsets.
 """
 

@@ -19,7 +19,7 @@ uses the same code for any two runs.
      "split":   [{iceberg_id, from, label, size}],
      "alerts":  [{rule, iceberg_id, label, message, figures}]}
 
-A boilerplate iceberg (courtesy such as "thanks", ``pipeline.courtesy``) is listed like any
+A boilerplate iceberg (courtesy such as "thanks", ``pipeline.analysis.courtesy``) is listed like any
 other but raises no new-iceberg or growth alert: it is no problem.
 """
 

@@ -1,0 +1,1 @@
+"""Analysis: profile each iceberg — where it happens, what caused it, who it affects."""

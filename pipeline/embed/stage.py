@@ -1,0 +1,80 @@
+"""The embed stage: every ticket's unit vector, from the cache or from the embedder."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from pipeline.embed.embedder import Embedder, EncodeResult, text_hash
+
+
+class VectorCache(Protocol):
+    """Where vectors are looked up by text hash and added (see ``pipeline.store``)."""
+
+    def lookup(self, hashes: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+    def add(self, hashes: Sequence[str], vectors: np.ndarray, shard_name: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    vectors: np.ndarray
+    model: str
+    key: str
+    cache_hits: int
+    cache_misses: int
+    encoded: EncodeResult      # what the embedder computed this time (the cache misses)
+    encode_seconds: float
+
+    @property
+    def dim(self) -> int:
+        return self.vectors.shape[1]
+
+    def manifest(self) -> dict:
+        rate = len(self.encoded.vectors) / self.encode_seconds if self.encode_seconds else None
+        return {"model": self.model, "key": self.key, "dim": self.dim,
+                "cache_hits": self.cache_hits, "cache_misses": self.cache_misses,
+                "long_texts": self.encoded.long_texts, "long_text_windows": self.encoded.chunks,
+                "encode_seconds": round(self.encode_seconds, 3),
+                "texts_per_second": round(rate, 1) if rate else None}
+
+
+def ticket_embeddings(texts: Sequence[str], embedder: Embedder, cache: VectorCache | None,
+                      *, shard_name: str, model_name: str, progress: bool | None = None) -> Embeddings:
+    """Embed ``texts`` (already cleaned and redacted), reusing cached vectors.
+
+    Identical texts are embedded once; the model is not even loaded when every text is
+    in the cache.
+    """
+    if progress is None:
+        progress = sys.stderr.isatty()
+    hashes = [text_hash(t) for t in texts]
+    found, cached = (cache.lookup(hashes) if cache is not None
+                     else (np.zeros(len(texts), dtype=bool), None))
+    missing = np.flatnonzero(~found)
+    # First occurrence wins. Sorted by hash, so the batches the texts are embedded in (and
+    # int8 activations are quantised per batch) depend on which texts, not on row order.
+    unique_missing = dict(sorted({hashes[i]: i for i in missing[::-1]}.items()))
+    started = time.perf_counter()
+    if unique_missing:
+        encoded = embedder.encode([texts[i] for i in unique_missing.values()], progress=progress)
+        dim = encoded.vectors.shape[1]
+    else:
+        dim = cached.shape[1] if cached is not None else embedder.dim
+        encoded = EncodeResult(np.zeros((0, dim), dtype=np.float32))
+    encode_seconds = time.perf_counter() - started
+    vectors = np.zeros((len(texts), dim), dtype=np.float32)
+    if cached is not None:
+        vectors[found] = cached
+    if unique_missing:
+        row_of = {h: j for j, h in enumerate(unique_missing)}
+        vectors[missing] = encoded.vectors[[row_of[hashes[i]] for i in missing]]
+        if cache is not None:
+            cache.add(list(unique_missing), encoded.vectors, shard_name)
+    return Embeddings(vectors=vectors, model=model_name, key=embedder.key,
+                      cache_hits=int(found.sum()), cache_misses=len(missing),
+                      encoded=encoded, encode_seconds=encode_seconds)

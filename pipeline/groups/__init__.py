@@ -1,0 +1,1 @@
+"""Groups: cluster tickets into icebergs, split emerging sub-problems, keep ids across runs."""

@@ -1,0 +1,1 @@
+"""Ops: what operators see around runs — changes and alerts, history, dry runs, logs, text summaries."""

@@ -1,0 +1,1 @@
+"""Sources: read a ticket export into raw tickets, their column roles and the quarantine."""
