@@ -13,41 +13,13 @@ from pathlib import Path
 
 import click
 
-from pipeline.config import ConfigError, load_config, parse_assignments
+from pipeline.config import load_config, parse_assignments
+from pipeline.errors import (EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,  # noqa: F401 (EXIT_CODES: docs)
+                             IcebergError, InputNotFound, LockHeld)
 from pipeline.ops.logs import LOG_FORMATS
-
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_DATA = 3
-EXIT_MISSING_INPUT = 4
-EXIT_CONFIG = 5
-EXIT_LOCK_HELD = 6
-EXIT_NO_RUN = 7
-EXIT_CODES = {
-    EXIT_OK: "success",
-    EXIT_INTERNAL: "unexpected internal error (a bug: please report it with the traceback)",
-    EXIT_USAGE: "usage error: unknown command or option, missing argument",
-    EXIT_DATA: "data error: the input cannot be read as tickets (empty, no text column, bad format)",
-    EXIT_MISSING_INPUT: "the input file does not exist",
-    EXIT_CONFIG: "configuration error: unknown setting, wrong type, unreadable config file",
-    EXIT_LOCK_HELD: "another run holds the output folder's lock (OUT/.lock); nothing was done",
-    EXIT_NO_RUN: "no finished run where one was expected (iceberg show before iceberg run)",
-}
 
 DEFAULT_OUT = "out"
 log = logging.getLogger("iceberg")
-
-
-class Failure(click.ClickException):
-    """A foreseeable failure: one message, one exit code."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file=None) -> None:
-        click.echo(f"iceberg: error: {self.format_message()}", err=True)
 
 
 def _configure_logging(quiet: bool, log_format: str = "text") -> None:
@@ -108,32 +80,19 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
     _configure_logging(quiet, log_format)
     if not dry_run:
         _fail_fast_if_locked(out)
-    from pipeline.embed import EmbeddingError
-    from pipeline.groups.incremental import ModeError
-    from pipeline.sources.ingest import InputError
     from pipeline.run import run
-    from pipeline.store.lock import LockHeld
 
-    config = _config(config_path, assignments)
+    config = load_config(config_path, parse_assignments(list(assignments)))
     if not input_path.exists():
-        raise Failure(f"input file {str(input_path)!r} not found; pass an existing CSV, JSONL or "
-                      "Parquet export to --input", EXIT_MISSING_INPUT)
-    try:
-        if dry_run:
-            from pipeline.ops.dry_run import plan_text, run_plan
+        raise InputNotFound(f"input file {str(input_path)!r} not found; pass an existing CSV, JSONL "
+                            "or Parquet export to --input")
+    if dry_run:
+        from pipeline.ops.dry_run import plan_text, run_plan
 
-            click.echo(plan_text(run_plan(input_path, out, config, mode)))
-            return
-        result = run(input_path, out, config, progress=(not quiet) and sys.stderr.isatty(),
-                     mode=mode, resume=resume)
-    except InputError as exc:
-        raise Failure(str(exc), EXIT_DATA) from exc
-    except EmbeddingError as exc:
-        raise Failure(str(exc), EXIT_CONFIG) from exc
-    except LockHeld as exc:
-        raise Failure(str(exc), EXIT_LOCK_HELD) from exc
-    except ModeError as exc:
-        raise Failure(f"{exc} (setting incremental.mode)", EXIT_CONFIG) from exc
+        click.echo(plan_text(run_plan(input_path, out, config, mode)))
+        return
+    result = run(input_path, out, config, progress=(not quiet) and sys.stderr.isatty(),
+                 mode=mode, resume=resume)
     counts = result.manifest["counts"]
     inc = result.manifest["incremental"]
     changes = result.manifest["changes"]
@@ -164,15 +123,9 @@ def show_command(out: Path, run_id: str | None, top: int) -> None:
       iceberg show --out cfpb-out --top 5
     """
     from pipeline.ops.summary import icebergs_summary
-    from pipeline.store import RunNotFound, UnsupportedSchema, load_run
+    from pipeline.store import load_run
 
-    try:
-        finished = load_run(out, run_id)
-    except RunNotFound as exc:
-        raise Failure(str(exc), EXIT_NO_RUN) from exc
-    except UnsupportedSchema as exc:
-        raise Failure(str(exc), EXIT_DATA) from exc
-    click.echo(icebergs_summary(finished, top=top))
+    click.echo(icebergs_summary(load_run(out, run_id), top=top))
 
 
 @cli.command("diff")
@@ -196,14 +149,8 @@ def diff_command(run_a: str | None, run_b: str | None, out: Path, as_json: bool)
     import json
 
     from pipeline.ops.history import changes_between
-    from pipeline.store import RunNotFound, UnsupportedSchema
 
-    try:
-        changes = changes_between(out, run_a, run_b)
-    except RunNotFound as exc:
-        raise Failure(str(exc), EXIT_NO_RUN) from exc
-    except UnsupportedSchema as exc:
-        raise Failure(str(exc), EXIT_DATA) from exc
+    changes = changes_between(out, run_a, run_b)
     if as_json:
         click.echo(json.dumps(changes, indent=2, default=str))
     else:
@@ -266,12 +213,8 @@ def runs_show_command(run_id: str | None, out: Path) -> None:
     import json
 
     from pipeline.ops.history import run_manifest
-    from pipeline.store import RunNotFound
 
-    try:
-        click.echo(json.dumps(run_manifest(out, run_id), indent=2, default=str))
-    except RunNotFound as exc:
-        raise Failure(str(exc), EXIT_NO_RUN) from exc
+    click.echo(json.dumps(run_manifest(out, run_id), indent=2, default=str))
 
 
 def _fail_fast_if_locked(out: Path) -> None:
@@ -285,28 +228,21 @@ def _fail_fast_if_locked(out: Path) -> None:
     try:
         probe.acquire()
     except Timeout:
-        raise Failure(f"another iceberg run is writing to {str(out)!r}; wait for it to finish or "
-                      "pass a different --out", EXIT_LOCK_HELD) from None
+        raise LockHeld(f"another iceberg run is writing to {str(out)!r}; wait for it to finish or "
+                       "pass a different --out") from None
     probe.release()
-
-
-def _config(config_path: Path | None, assignments: tuple[str, ...]):
-    try:
-        return load_config(config_path, parse_assignments(list(assignments)))
-    except ConfigError as exc:
-        raise Failure(str(exc), EXIT_CONFIG) from exc
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         code = cli.main(args=argv, prog_name="iceberg", standalone_mode=False)
-    except Failure as exc:
-        exc.show()
+    except IcebergError as exc:
+        click.echo(f"iceberg: error: {exc}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("iceberg: interrupted", err=True)
-        return 130
+        return EXIT_INTERRUPTED
     except click.ClickException as exc:   # usage errors from click itself
         exc.show()
         return EXIT_USAGE

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from pipeline.errors import ConfigError
 
-class ConfigError(ValueError):
-    """A setting is unknown or has a value of the wrong kind."""
+
 
 
 @dataclass

@@ -32,6 +32,7 @@ from pipeline.ops.alerts import alert_payload, send_alerts
 from pipeline.ops.changes import CHANGES_FILE, iceberg_changes, with_alerts
 from pipeline.groups.cluster import cluster_assignments, clusterer_from_config
 from pipeline.config import Config
+from pipeline.errors import ConfigError
 from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
 from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidence_signatures,
                                 with_emergent_splits)
@@ -89,7 +90,7 @@ def run(input_path: str | Path, out: str | Path, config: Config | None = None, *
     out = Path(out)
     mode = mode or config.incremental.mode
     if mode not in incremental.MODES:
-        raise incremental.ModeError(f"mode must be one of {', '.join(incremental.MODES)}, got {mode!r}")
+        raise ConfigError(f"mode must be one of {', '.join(incremental.MODES)}, got {mode!r}")
     with run_lock(out):
         result = _locked_run(input_path, out, config, embedder, progress, mode, resume)
     _deliver_alerts(result, out, config)

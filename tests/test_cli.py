@@ -23,14 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE_CSV, SAMPLE_TRUTH, iceberg
 
-from pipeline.cli import (
-    EXIT_CONFIG,
-    EXIT_DATA,
-    EXIT_MISSING_INPUT,
-    EXIT_NO_RUN,
-    cli,
-    main,
-)
+from pipeline.cli import cli, main
+from pipeline.errors import EXIT_CONFIG, EXIT_DATA, EXIT_MISSING_INPUT, EXIT_NO_RUN
 from pipeline.text.redact import PLACEHOLDERS
 from pipeline.schemas import (
     SCHEMA_VERSION,

@@ -9,7 +9,8 @@ import dataclasses
 import click
 
 from conftest import ROOT
-from pipeline.cli import EXIT_CODES, cli
+from pipeline.cli import cli
+from pipeline.errors import EXIT_CODES
 from pipeline.config import Config
 
 

@@ -136,7 +136,8 @@ def test_show_lists_onset_events():
 
 def test_run_with_a_missing_events_file_exits_3_before_embedding(tmp_path, capsys):
     from conftest import SAMPLE_CSV
-    from pipeline.cli import EXIT_DATA, main
+    from pipeline.cli import main
+    from pipeline.errors import EXIT_DATA
     from pipeline.store import latest_run_id
 
     out = tmp_path / "out"

@@ -12,7 +12,8 @@ from conftest import SAMPLE_CSV, iceberg
 from pipeline.groups.cluster import IcebergClusterer
 from pipeline.config import Config
 from pipeline.groups.identity import KnownIcebergs
-from pipeline.groups.incremental import (ModeError, PreviousRun, assigned_icebergs, confirmed_mode,
+from pipeline.errors import ConfigError as ModeError
+from pipeline.groups.incremental import (PreviousRun, assigned_icebergs, confirmed_mode,
                                   new_ticket_mask, planned_mode)
 
 

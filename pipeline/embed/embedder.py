@@ -31,12 +31,9 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from pipeline.config import EmbeddingConfig
+from pipeline.errors import EmbeddingError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-
-
-class EmbeddingError(RuntimeError):
-    """The embedding model cannot be loaded or used."""
 
 
 class Embedder(Protocol):

@@ -42,6 +42,7 @@ from sklearn.base import clone
 
 from pipeline.groups.cluster import IcebergClusterer, cluster_assignments, unit_rows
 from pipeline.config import Config
+from pipeline.errors import ConfigError
 from pipeline.groups.identity import KnownIcebergs, next_iceberg_id
 from pipeline.schemas import LINEAGE, LineageCols, TicketCols
 from pipeline.store import load_run
@@ -51,10 +52,6 @@ MODES = ("auto", "assign", "full")
 # Settings whose change makes old assignments incomparable: auto mode re-clusters.
 _CLUSTERING_SECTIONS = ("cluster", "embedding")
 _EMBEDDING_KEYS = ("model", "backend", "long_text", "max_chunks", "window_tokens")
-
-
-class ModeError(ValueError):
-    """An unknown ``--mode``."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +119,7 @@ def planned_mode(requested: str, previous: PreviousRun | None, config: Config, *
                  n_new: int, until: str | None) -> ModeDecision:
     """The mode before embedding: what can be decided from the input and the previous run."""
     if requested not in MODES:
-        raise ModeError(f"mode must be one of {', '.join(MODES)}, got {requested!r}")
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {requested!r}")
     if requested == "full":
         return ModeDecision(requested, "full", ["requested"])
     if previous is None:

@@ -27,12 +27,9 @@ import clevercsv
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.errors import InputError, InputNotFound
 from pipeline.config import ColumnsConfig, Config, InputConfig
 from pipeline.schemas import EventCols, QuarantineCols, TicketCols
-
-
-class InputError(ValueError):
-    """The input file cannot be read as tickets; the message names the problem and the fix."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,7 @@ def read_tickets(path: str | Path, config: Config) -> Ingested:
     """Read ``path`` into tickets (one row per usable input row) and the quarantine."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"input file {str(path)!r} not found; pass an existing CSV, JSONL "
+        raise InputNotFound(f"input file {str(path)!r} not found; pass an existing CSV, JSONL "
                          "or Parquet file to --input")
     data = path.read_bytes()
     raw, rejected = raw_rows(data, input_format(path, config.input.format), config.input, path)

@@ -17,12 +17,10 @@ from typing import Iterator
 
 from filelock import FileLock, Timeout
 
+from pipeline.errors import LockHeld
+
 LOCK_FILE = ".lock"
 HOLDER_FILE = ".lock.holder.json"   # who holds it (informational; the lock itself is the OS lock)
-
-
-class LockHeld(RuntimeError):
-    """Another run holds ``OUT/.lock``."""
 
 
 def lock_path(out: Path) -> Path:

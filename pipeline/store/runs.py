@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.errors import RunNotFound, UnsupportedSchema
 from pipeline.groups.identity import KnownIcebergs
 from pipeline.schemas import (ATTRIBUTES, ICEBERGS, LINEAGE, QUARANTINE, SUPPORTED_SCHEMA_VERSIONS,
                               TICKETS, TIMELINE, TableSchema, TicketCols)
@@ -30,14 +31,6 @@ TABLE_FILES: dict[str, TableSchema] = {
     "tickets.parquet": TICKETS, "icebergs.parquet": ICEBERGS, "attributes.parquet": ATTRIBUTES,
     "timeline.parquet": TIMELINE, "lineage.parquet": LINEAGE, "quarantine.parquet": QUARANTINE,
 }
-
-
-class RunNotFound(FileNotFoundError):
-    """No finished run where one was expected."""
-
-
-class UnsupportedSchema(ValueError):
-    """A run was written under a schema version this reader does not know."""
 
 
 def new_run_id(now: datetime | None = None) -> str:
