@@ -150,6 +150,22 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Config":
+        """The settings a manifest recorded (``to_dict``'s output), validated like any other.
+
+        Sections and keys this version does not know (from a newer or older Iceberg) are
+        ignored; settings a manifest predates keep their defaults.
+        """
+        config = cls()
+        for section in dataclasses.fields(config):
+            values = data.get(section.name) or {}
+            known = {f.name for f in dataclasses.fields(getattr(config, section.name))}
+            for key, value in values.items():
+                if key in known:
+                    _set(config, f"{section.name}.{key}", value)
+        return config
+
 
 ENV_PREFIX = "ICEBERG_"
 # Settings that are shares or similarities, in [0, 1], and significance levels, in (0, 1]:
