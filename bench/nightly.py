@@ -91,16 +91,16 @@ def simulate(tickets: pd.DataFrame, truth: dict, out: Path, nights: int, config,
             result = run(path, out, config, embedder=embedder, progress=False)
             seconds = time.perf_counter() - started
             m = result.manifest
-            inc = m["incremental"]
-            emb = m["embedding"]
+            inc = m.incremental
+            emb = m.embedding
             ids = pd.read_parquet(result.folder / "tickets.parquet", columns=["ticket_id", "iceberg_id"])
             ids = ids.set_index("ticket_id")["iceberg_id"]
             holders = {p["intent"]: _holder(ids, p["ticket_ids"]) for p in planted}
             row = {"night": night + 1, "date": (day_end - timedelta(days=1)).date().isoformat(),
-                   "mode": inc["mode"], "seconds": round(seconds, 3), "tickets": m["counts"]["tickets"],
+                   "mode": inc["mode"], "seconds": round(seconds, 3), "tickets": m.counts.tickets,
                    "new_tickets": inc["new_tickets"], "cache_misses": emb["cache_misses"],
-                   "encode_seconds": emb["encode_seconds"], "icebergs": m["counts"]["icebergs"],
-                   "stages": {s["name"]: s["seconds"] for s in m["stages"]},
+                   "encode_seconds": emb["encode_seconds"], "icebergs": m.counts.icebergs,
+                   "stages": {s["name"]: s["seconds"] for s in m.stages},
                    "pool_born": inc.get("assign", {}).get("pool_born", 0),
                    "pool_decisions": inc.get("assign", {}).get("pool_decisions", []), "holders": holders,
                    "alive": sorted(set(ids.dropna().unique()))}

@@ -54,7 +54,8 @@ from pipeline.run import run  # noqa: E402
 from pipeline.schemas import AttributeCols as A  # noqa: E402
 from pipeline.schemas import IcebergCols as I  # noqa: E402
 from pipeline.schemas import TicketCols as T  # noqa: E402
-from pipeline.store import EmbeddingCache, cache_folder, load_run  # noqa: E402
+from pipeline.store import load_run  # noqa: E402
+from pipeline.store.embedding_cache import embedding_cache  # noqa: E402
 
 DEFAULT_BANKING77 = ROOT.parent / "shared" / "data" / "banking77"
 TOP = 10
@@ -87,7 +88,7 @@ def member_f1(a: set[str], b: set[str]) -> float:
 
 def ticket_vectors(out: Path, key: str, tickets: pd.DataFrame) -> np.ndarray:
     """The run's embeddings of ``tickets``, in order, from its embedding cache."""
-    found, vectors = EmbeddingCache(cache_folder(out), key).load().lookup(
+    found, vectors = embedding_cache(out, key).lookup(
         [text_hash(text) for text in tickets[T.text]])
     if not found.all():
         raise RuntimeError(f"{(~found).sum()} tickets missing from the embedding cache of {out}")

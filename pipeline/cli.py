@@ -15,7 +15,7 @@ import click
 
 from pipeline.config import load_config, parse_assignments
 from pipeline.errors import (EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,  # noqa: F401 (EXIT_CODES: docs)
-                             IcebergError, InputNotFound, LockHeld)
+                             IcebergError, InputNotFound)
 from pipeline.ops.logs import LOG_FORMATS
 
 DEFAULT_OUT = "out"
@@ -78,8 +78,10 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
       iceberg run --input tickets.csv --dry-run
     """
     _configure_logging(quiet, log_format)
-    if not dry_run:
-        _fail_fast_if_locked(out)
+    if not dry_run:   # before the heavy imports; ``run`` takes the lock itself
+        from pipeline.store.lock import raise_if_locked
+
+        raise_if_locked(out)
     from pipeline.run import run
 
     config = load_config(config_path, parse_assignments(list(assignments)))
@@ -93,12 +95,12 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
         return
     result = run(input_path, out, config, progress=(not quiet) and sys.stderr.isatty(),
                  mode=mode, resume=resume)
-    counts = result.manifest["counts"]
-    inc = result.manifest["incremental"]
-    changes = result.manifest["changes"]
-    click.echo(f"Run {result.run_id} ({inc['mode']}): {counts['tickets']:,} tickets "
-               f"({counts['rows_quarantined']:,} quarantined), {counts['icebergs']:,} icebergs, "
-               f"{counts['unclustered']:,} tickets outside any iceberg.")
+    counts = result.manifest.counts
+    inc = result.manifest.incremental
+    changes = result.manifest.changes
+    click.echo(f"Run {result.run_id} ({inc['mode']}): {counts.tickets:,} tickets "
+               f"({counts.rows_quarantined:,} quarantined), {counts.icebergs:,} icebergs, "
+               f"{counts.unclustered:,} tickets outside any iceberg.")
     click.echo(f"Changes: {changes['new']} new, {changes['growing']} growing, {changes['faded']} faded, "
                f"{changes['merged']} merged, {changes['split']} split; {changes['alerts']} alert(s) "
                "(iceberg diff).")
@@ -150,7 +152,7 @@ def diff_command(run_a: str | None, run_b: str | None, out: Path, as_json: bool)
 
     from pipeline.ops.history import changes_between
 
-    changes = changes_between(out, run_a, run_b)
+    changes = changes_between(out, run_a, run_b).to_dict()
     if as_json:
         click.echo(json.dumps(changes, indent=2, default=str))
     else:
@@ -214,23 +216,7 @@ def runs_show_command(run_id: str | None, out: Path) -> None:
 
     from pipeline.ops.history import run_manifest
 
-    click.echo(json.dumps(run_manifest(out, run_id), indent=2, default=str))
-
-
-def _fail_fast_if_locked(out: Path) -> None:
-    """Exit 6 before the heavy imports when another run holds OUT/.lock (``run`` checks again)."""
-    from filelock import FileLock, Timeout
-
-    path = out / ".lock"   # pipeline.store.lock.LOCK_FILE; importing it would load pandas first
-    if not path.exists():
-        return
-    probe = FileLock(str(path), timeout=0)
-    try:
-        probe.acquire()
-    except Timeout:
-        raise LockHeld(f"another iceberg run is writing to {str(out)!r}; wait for it to finish or "
-                       "pass a different --out") from None
-    probe.release()
+    click.echo(json.dumps(run_manifest(out, run_id).to_dict(), indent=2, default=str))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,20 +1,21 @@
-"""``run``: the batch pipeline end to end, from an input file to a finished run folder.
+"""``run``: the batch pipeline end to end, from an input to a finished run folder.
 
 ingest → prepare (clean + redact) → embed (cache) → cluster → split (emerging sub-problems)
 → identify → profile → store.
-Each stage is a function of its own module; this one only sequences them, times them
-(``stages`` in the manifest) and writes the run through ``pipeline.store``.
+Each stage is a function of its wing (``sources``, ``text``, ``embed``, ``groups``,
+``analysis``); this module only sequences them, times them (``stages`` in the manifest)
+and hands their results to ``pipeline.store``.
 
-``mode`` (``pipeline.groups.incremental``) replaces cluster → identify by ``assign`` when a run
-only needs to place new tickets; the run holds ``OUT/.lock`` throughout
+``mode`` (``pipeline.groups.incremental``) replaces cluster → identify by ``assign`` when a
+run only needs to place new tickets; the run holds ``OUT/.lock`` throughout
 (``pipeline.store.lock``), writes ``changes.json`` (``pipeline.ops.changes``) and, once
 finished, posts its alerts to the webhook (``pipeline.ops.alerts``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 import logging
 import platform
 import time
@@ -27,24 +28,28 @@ from typing import Iterator
 
 import pandas as pd
 
-from pipeline.groups import incremental
-from pipeline.ops.alerts import alert_payload, send_alerts
-from pipeline.ops.changes import CHANGES_FILE, iceberg_changes, with_alerts
-from pipeline.groups.cluster import cluster_assignments, clusterer_from_config
-from pipeline.config import Config
-from pipeline.errors import ConfigError
-from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
-from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidence_signatures,
-                                with_emergent_splits)
-from pipeline.groups.identity import KnownIcebergs, iceberg_identities
-from pipeline.sources.ingest import Ingested, read_events, read_tickets
-from pipeline.text.prepare import Prepared, prepared_tickets
 from pipeline.analysis.profile import Profiles, profiles
-from pipeline.schemas import SCHEMA_VERSION, TICKETS, TicketCols
-from pipeline.store import EmbeddingCache, RunWriter, cache_folder, latest_run_id, new_run_id
+from pipeline.config import Config
+from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
+from pipeline.errors import ConfigError
+from pipeline.groups import incremental
+from pipeline.groups.cluster import cluster_assignments, clusterer_from_config
+from pipeline.groups.identity import iceberg_identities
+from pipeline.groups.outcome import Grouped, KnownIcebergs
+from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidence_signatures,
+                                   with_emergent_splits)
+from pipeline.ops.alerts import alert_payload, send_alerts
+from pipeline.ops.changes import iceberg_changes, with_alerts
+from pipeline.schemas import SCHEMA_VERSION, TicketCols, contract_order
+from pipeline.sources.ingest import Ingested, read_events, read_tickets
 from pipeline.store import checkpoint
-from pipeline.store.atomic import atomic_write_json
+from pipeline.store.embedding_cache import EmbeddingCache
+from pipeline.store.layout import CHANGES, WEBHOOK, Layout
 from pipeline.store.lock import run_lock
+from pipeline.store.reader import PreviousRun, latest_run_id, previous_run
+from pipeline.store.records import FAILED, SUCCEEDED, Changes, Counts, Manifest
+from pipeline.store.writer import RunWriter, new_run_id
+from pipeline.text.prepare import Prepared, prepared_tickets
 
 log = logging.getLogger("iceberg")
 
@@ -72,7 +77,7 @@ class _Stages:
 class RunResult:
     run_id: str
     folder: Path
-    manifest: dict
+    manifest: Manifest
 
 
 def run(input_path: str | Path, out: str | Path, config: Config | None = None, *,
@@ -93,7 +98,7 @@ def run(input_path: str | Path, out: str | Path, config: Config | None = None, *
         raise ConfigError(f"mode must be one of {', '.join(incremental.MODES)}, got {mode!r}")
     with run_lock(out):
         result = _locked_run(input_path, out, config, embedder, progress, mode, resume)
-    _deliver_alerts(result, out, config)
+    _deliver_alerts(result, config)
     return result
 
 
@@ -111,29 +116,28 @@ def _locked_run(input_path, out: Path, config: Config, embedder: Embedder | None
     try:
         computed = _computed(input_path, out, config, embedder, writer, stages, progress, mode)
     except BaseException as exc:
-        writer.finish({"schema_version": SCHEMA_VERSION, "run_id": writer.run_id, "status": "failed",
-                       "error": f"{type(exc).__name__}: {exc}", "started_at": started_at,
-                       "finished_at": _now(), "config": config.to_dict(), "stages": stages.records})
+        writer.finish(Manifest(run_id=run_id, status=FAILED, error=f"{type(exc).__name__}: {exc}",
+                               started_at=started_at, finished_at=_now(), config=config.to_dict(),
+                               stages=stages.records))
         raise
-    manifest = _manifest(computed, config, writer.run_id, started_at, stages)
-    writer.finish(manifest)
+    manifest = writer.finish(_manifest(computed, config, run_id, started_at, stages))
     checkpoint.clear(writer.folder)
     log.info("run %s finished (%s)", run_id, computed.incremental["mode"],
-             extra={"event": "run_finished", "run_id": run_id, "counts": manifest["counts"],
-                    "mode": computed.incremental["mode"], "alerts": len(computed.changes["alerts"])})
-    return RunResult(run_id=writer.run_id, folder=writer.folder, manifest=manifest)
+             extra={"event": "run_finished", "run_id": run_id, "counts": dataclasses.asdict(manifest.counts),
+                    "mode": computed.incremental["mode"], "alerts": len(computed.changes.alerts)})
+    return RunResult(run_id=run_id, folder=writer.folder, manifest=manifest)
 
 
-def _deliver_alerts(result: RunResult, out: Path, config: Config) -> None:
+def _deliver_alerts(result: RunResult, config: Config) -> None:
     """Post the run's alerts to the webhook, if one is set; never raises (``pipeline.ops.alerts``)."""
     if not config.alerts.webhook_url:
         return
+    writer = RunWriter(result.folder.parent.parent, result.run_id)
     try:
-        changes = json.loads((result.folder / CHANGES_FILE).read_text(encoding="utf-8"))
-        payload = alert_payload(changes, out=str(out), finished_at=result.manifest["finished_at"],
-                                changes_path=str(result.folder / CHANGES_FILE))
-        record = send_alerts(payload, config.alerts)
-        atomic_write_json(record, result.folder / "webhook.json")
+        changes = Changes.read(result.folder / CHANGES)
+        payload = alert_payload(changes.to_dict(), out=str(writer.out), finished_at=result.manifest.finished_at,
+                                changes_path=str(result.folder / CHANGES))
+        writer.write_json(WEBHOOK, send_alerts(payload, config.alerts))
     except Exception as exc:   # noqa: BLE001 — the run has succeeded; a webhook never undoes that
         log.warning("alert webhook not sent: %s: %s", type(exc).__name__, exc)
 
@@ -146,7 +150,7 @@ class _Computed:
     embeddings: Embeddings
     profiled: Profiles
     incremental: dict
-    changes: dict
+    changes: Changes
     events: pd.DataFrame | None = None
 
 
@@ -166,20 +170,20 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         tickets = prepared.tickets
         s["rows_out"] = len(tickets)
 
-    previous = incremental.previous_run(out)
+    previous = previous_run(out)
     is_new = incremental.new_ticket_mask(tickets, previous)
     until = incremental.data_until(tickets)
     decision = incremental.planned_mode(mode, previous, config, n_tickets=len(tickets),
                                         n_new=int(is_new.sum()), until=until)
     embedder = embedder or embedder_from_config(config.embedding)
     with stages.stage("embed", len(tickets)) as s:
-        cache = EmbeddingCache(cache_folder(out), embedder.key).load()
+        cache = EmbeddingCache(Layout(out).embeddings, embedder.key).load()
         embeddings = ticket_embeddings(tickets[TicketCols.text].tolist(), embedder, cache,
                                        shard_name=run_id, model_name=config.embedding.model,
                                        progress=progress)
         s["rows_out"] = len(embeddings.vectors)
 
-    if previous is not None and len(previous.known.ids) and previous.known.centroids.shape[1] != embeddings.dim:
+    if previous is not None and len(previous.known.ids) and previous.known.dim != embeddings.dim:
         previous = None
         decision = incremental.planned_mode(mode, None, config, n_tickets=len(tickets),
                                             n_new=len(tickets), until=until)
@@ -191,11 +195,8 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         grouped = _grouped(tickets, embeddings, ingested.dimensions, previous, is_new, decision,
                            config, run_id, stages)
         checkpoint.write_grouped(writer.folder, grouped)
-    by_ticket = grouped.iceberg_ids.set_index(TicketCols.ticket_id)
-    tickets = tickets.assign(**{
-        TicketCols.iceberg_id: tickets[TicketCols.ticket_id].map(by_ticket[TicketCols.iceberg_id]).astype("string"),
-        TicketCols.membership: tickets[TicketCols.ticket_id].map(by_ticket[TicketCols.membership]).astype("float64")})
-    inc = _incremental_record(grouped.decision, previous, is_new, tickets, until, run_id)
+    tickets = grouped.applied_to(tickets)
+    inc = incremental.incremental_record(grouped.decision, previous, is_new, tickets, until, run_id)
     log.info("mode %s: %s", inc["mode"], "; ".join(inc["reasons"]),
              extra={"event": "mode", "mode": inc["mode"], "reasons": inc["reasons"], "signals": inc["signals"]})
 
@@ -204,7 +205,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         s["rows_out"] = len(profiled.icebergs)
 
     with stages.stage("write", len(tickets)) as s:
-        tickets = tickets[_ticket_columns(tickets)]
+        tickets = contract_order(tickets)
         writer.write_table("tickets.parquet", tickets)
         writer.write_table("icebergs.parquet", profiled.icebergs)
         writer.write_table("attributes.parquet", profiled.attributes)
@@ -212,17 +213,17 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         writer.write_table("lineage.parquet", grouped.lineage)
         writer.write_table("quarantine.parquet", prepared.quarantine)
         writer.write_registry(grouped.known)
-        changes = iceberg_changes(previous.icebergs if previous else None, profiled.icebergs,
-                                  grouped.lineage, run_id=run_id,
-                                  previous_run_id=previous.run_id if previous else None, mode=inc["mode"])
-        changes = with_alerts(changes, config.alerts)
-        atomic_write_json(changes, writer.folder / CHANGES_FILE)
+        changes = Changes.from_dict(with_alerts(iceberg_changes(
+            previous.icebergs if previous else None, profiled.icebergs, grouped.lineage, run_id=run_id,
+            previous_run_id=previous.run_id if previous else None, mode=inc["mode"]), config.alerts))
+        writer.write_changes(changes)
         s["rows_out"] = len(tickets)
     return _Computed(ingested, prepared, tickets, embeddings, profiled, inc, changes, events)
 
 
-def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str], previous, is_new,
-             decision, config: Config, run_id: str, stages: _Stages) -> checkpoint.Grouped:
+def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str],
+             previous: PreviousRun | None, is_new, decision: incremental.ModeDecision, config: Config,
+             run_id: str, stages: _Stages) -> Grouped:
     """The icebergs of this run: assign (and pool) new tickets, or re-cluster and identify."""
     clusterer = clusterer_from_config(config.cluster)
     if decision.mode == "assign":
@@ -232,11 +233,7 @@ def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str
             decision = incremental.confirmed_mode(decision, assigned.stats, config)
             s["rows_out"] = assigned.stats["assigned"]
         if decision.mode == "assign":
-            frame = pd.DataFrame({TicketCols.ticket_id: tickets[TicketCols.ticket_id].to_numpy(),
-                                  TicketCols.iceberg_id: assigned.iceberg_ids.to_numpy(),
-                                  TicketCols.membership: assigned.membership.to_numpy()})
-            return checkpoint.Grouped(frame, assigned.lineage, assigned.known,
-                                      _decision_record(decision, assigned.stats))
+            return dataclasses.replace(assigned, decision=incremental.decision_record(decision, assigned.stats))
 
     with stages.stage("cluster", len(tickets)) as s:
         assignments, centroids = cluster_assignments(tickets, embeddings.vectors, clusterer)
@@ -262,68 +259,31 @@ def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str
 
     with stages.stage("identify", len(centroids)) as s:
         known = previous.known if previous is not None else KnownIcebergs.none(embeddings.dim)
-        identities = iceberg_identities(assignments, centroids, known, run_id)
-        ids = assignments["cluster"].map(identities.cluster_to_id).astype("string")
-        s["rows_out"] = len(identities.cluster_to_id)
-    frame = pd.DataFrame({TicketCols.ticket_id: tickets[TicketCols.ticket_id].to_numpy(),
-                          TicketCols.iceberg_id: ids.to_numpy(),
-                          TicketCols.membership: assignments[TicketCols.membership].to_numpy()})
-    return checkpoint.Grouped(frame, identities.lineage, identities.known, _decision_record(decision, {}))
-
-
-def _decision_record(decision, stats: dict) -> dict:
-    return {"requested": decision.requested, "mode": decision.mode, "reasons": decision.reasons,
-            "signals": decision.signals, "assign": stats}
-
-
-def _incremental_record(decision: dict, previous, is_new, tickets: pd.DataFrame, until: str | None,
-                        run_id: str) -> dict:
-    """The manifest's ``incremental`` block (and what the next run's ``auto`` reads)."""
-    before = previous.incremental if previous is not None else {}
-    full = decision["mode"] == "full"
-    removed = 0
-    if previous is not None:
-        removed = int((~previous.tickets[TicketCols.ticket_id].isin(tickets[TicketCols.ticket_id])).sum())
-    return {
-        **decision,
-        "previous_run_id": previous.run_id if previous is not None else None,
-        "data_until": until,
-        "last_full_run_id": run_id if full else before.get("last_full_run_id"),
-        "last_full_data_until": until if full else before.get("last_full_data_until"),
-        "runs_since_full": 0 if full else int(before.get("runs_since_full", 0)) + 1,
-        "new_tickets": int(is_new.sum()),
-        "removed_tickets": removed,
-    }
+        identified = iceberg_identities(assignments, centroids, known, run_id)
+        s["rows_out"] = len(centroids)
+    return dataclasses.replace(identified, decision=incremental.decision_record(decision, {}))
 
 
 def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
-              stages: _Stages) -> dict:
+              stages: _Stages) -> Manifest:
     tickets = computed.tickets
     in_icebergs = int(tickets[TicketCols.iceberg_id].notna().sum())
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "run_id": run_id,
-        "status": "succeeded",
-        "started_at": started_at,
-        "finished_at": _now(),
-        "config": config.to_dict(),
-        "inputs": [computed.ingested.source] + _events_source(computed.events, config),
-        "counts": {
-            "rows_read": computed.ingested.rows_read,
-            "rows_quarantined": len(computed.prepared.quarantine),
-            "tickets": len(tickets),
-            "in_icebergs": in_icebergs,
-            "unclustered": len(tickets) - in_icebergs,
-            "icebergs": len(computed.profiled.icebergs),
-        },
-        "stages": stages.records,
-        "incremental": computed.incremental,
-        "changes": computed.changes["summary"],
-        "embedding": computed.embeddings.manifest(),
-        "columns": {"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions},
-        "redactions": computed.prepared.redactions,
-        "versions": _versions(),
-    }
+    return Manifest(
+        run_id=run_id, status=SUCCEEDED, started_at=started_at, finished_at=_now(),
+        config=config.to_dict(),
+        inputs=[computed.ingested.source] + _events_source(computed.events, config),
+        counts=Counts(rows_read=computed.ingested.rows_read,
+                      rows_quarantined=len(computed.prepared.quarantine), tickets=len(tickets),
+                      in_icebergs=in_icebergs, unclustered=len(tickets) - in_icebergs,
+                      icebergs=len(computed.profiled.icebergs)),
+        stages=stages.records,
+        incremental=computed.incremental,
+        changes=computed.changes.summary,
+        embedding=computed.embeddings.manifest(),
+        columns={"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions},
+        redactions=computed.prepared.redactions,
+        versions=_versions(),
+    )
 
 
 def _events_source(events: pd.DataFrame | None, config: Config) -> list[dict]:
@@ -343,13 +303,6 @@ def _sha256(path) -> str | None:
         return digest.hexdigest()
     except OSError:
         return None
-
-
-def _ticket_columns(tickets: pd.DataFrame) -> list[str]:
-    """Contract columns first, then the rest as they came from the input."""
-    first = [c for c in TICKETS.columns + [TicketCols.customer_id, TicketCols.agent_id]
-             if c in tickets.columns]
-    return first + [c for c in tickets.columns if c not in first]
 
 
 def _versions() -> dict[str, str]:

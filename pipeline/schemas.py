@@ -249,6 +249,13 @@ QUARANTINE = TableSchema("quarantine", (
     pa.field(QuarantineCols.source_row, pa.int64()),
 ), open_ended=True)
 
+def contract_order(tickets: pd.DataFrame) -> pd.DataFrame:
+    """``tickets`` with the contract's columns first, then the rest as they came from the input."""
+    first = [c for c in TICKETS.columns + [TicketCols.customer_id, TicketCols.agent_id]
+             if c in tickets.columns]
+    return tickets[first + [c for c in tickets.columns if c not in first]]
+
+
 TABLES: dict[str, TableSchema] = {
     t.name: t for t in (TICKETS, ICEBERGS, ATTRIBUTES, TIMELINE, LINEAGE, QUARANTINE)
 }

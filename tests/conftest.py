@@ -94,15 +94,21 @@ def banking(model_cache) -> Banking:
 def profiled_run(profiled, tickets: pd.DataFrame, *, fdr_alpha: float = 0.05):
     """A finished run as ``iceberg show`` reads it, from ``profiles(...)``' output: the
     icebergs table round-tripped through its Arrow schema, a minimal manifest."""
+    from functools import partial
     from types import SimpleNamespace
 
+    from pipeline.config import Config, ProfileConfig
     from pipeline.schemas import ICEBERGS
+    from pipeline.store import Counts, Manifest, Run
 
     icebergs = ICEBERGS.to_arrow(profiled.icebergs).to_pandas()
     in_icebergs = int(tickets["iceberg_id"].notna().sum())
-    manifest = {"run_id": "r1", "finished_at": "now", "config": {"profile": {"fdr_alpha": fdr_alpha}},
-                "counts": {"tickets": len(tickets), "icebergs": len(icebergs),
-                           "unclustered": len(tickets) - in_icebergs, "rows_quarantined": 0}}
+    manifest = Manifest(run_id="r1", status="succeeded", started_at="now", finished_at="now",
+                        config=Config(profile=ProfileConfig(fdr_alpha=fdr_alpha)).to_dict(),
+                        counts=Counts(rows_read=len(tickets), rows_quarantined=0, tickets=len(tickets),
+                                      in_icebergs=in_icebergs, unclustered=len(tickets) - in_icebergs,
+                                      icebergs=len(icebergs)))
+    run = Run(ROOT, manifest)
     return SimpleNamespace(run_id="r1", manifest=manifest, icebergs=icebergs, folder="f",
-                           attributes=profiled.attributes, tickets=tickets)
-
+                           attributes=profiled.attributes, tickets=tickets,
+                           evidence=partial(run.evidence, attributes=profiled.attributes))

@@ -34,7 +34,7 @@ from pipeline.schemas import (
     TicketCols,
 )
 from pipeline.store import latest_run_id, list_runs, load_run
-from pipeline.store.runs import TABLE_FILES
+from pipeline.store.writer import TABLE_FILES
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,8 @@ def run(sample_run):
 
 @pytest.fixture(scope="module")
 def manifest(run) -> dict:
-    return run.manifest
+    """The manifest as BI tools read it: the JSON file of the contract."""
+    return json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
 
 
 # --- the contract ----------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_personal_data_is_replaced_by_placeholders_and_order_numbers_survive(run
         assert PLACEHOLDERS[item["kind"]] in text[item["ticket_id"]], item
     for item in truth["not_pii"]:
         assert item["value"] in text[item["ticket_id"]], item
-    assert run.manifest["redactions"]["card"] >= 4
+    assert run.manifest.redactions["card"] >= 4
 
 
 def test_the_pii_scan_would_see_a_leak():
@@ -275,8 +276,8 @@ def test_a_second_run_embeds_nothing_and_keeps_every_id(sample_run, later_runs):
     ids = set(first.icebergs[IcebergCols.iceberg_id])
     for again in (second, full):
         assert again.run_id != first.run_id
-        assert again.manifest["embedding"]["cache_misses"] == 0
-        assert again.manifest["embedding"]["cache_hits"] == again.manifest["counts"]["tickets"]
+        assert again.manifest.embedding["cache_misses"] == 0
+        assert again.manifest.embedding["cache_hits"] == again.manifest.counts.tickets
         assert set(again.icebergs[IcebergCols.iceberg_id]) == ids
         lineage = again.lineage
         assert set(lineage[LineageCols.event]) == {"continued"}, lineage[LineageCols.event].value_counts()
@@ -285,10 +286,10 @@ def test_a_second_run_embeds_nothing_and_keeps_every_id(sample_run, later_runs):
         pd.testing.assert_series_equal(
             again.tickets.set_index(TicketCols.ticket_id)[TicketCols.iceberg_id].sort_index(),
             first.tickets.set_index(TicketCols.ticket_id)[TicketCols.iceberg_id].sort_index())
-        counts = again.manifest["counts"]
-        assert counts["rows_read"] == counts["tickets"] + counts["rows_quarantined"]
+        counts = again.manifest.counts
+        assert counts.rows_read == counts.tickets + counts.rows_quarantined
     assert latest_run_id(out) == full.run_id
-    assert [r["status"] for r in list_runs(out)] == ["succeeded"] * 3
+    assert [r.status for r in list_runs(out)] == ["succeeded"] * 3
 
 
 # --- commands, messages and exit codes ---------------------------------------------------------
@@ -328,7 +329,7 @@ def test_empty_file_exits_3(tmp_path, capsys):
     assert main(["run", "--input", str(empty), "--out", str(out)]) == EXIT_DATA
     assert "empty" in capsys.readouterr().err
     assert latest_run_id(out) is None
-    assert all(r["status"] != "succeeded" for r in list_runs(out))
+    assert all(isinstance(r, str) or not r.succeeded for r in list_runs(out))
 
 
 def test_csv_without_text_column_exits_3_and_lists_the_columns(tmp_path, capsys):

@@ -227,7 +227,7 @@ def test_the_samples_planted_pin_problem_is_split_out_of_its_pin_neighbourhood(s
     truth = json.loads((ROOT / "sample_data" / "helpdesk_tickets.truth.json").read_text())
     plant = next(p for p in truth["planted"] if p["intent"] == "pin_blocked")
     manifest = sample_run.run.manifest
-    [stage] = [s for s in manifest["stages"] if s["name"] == "split"]
+    [stage] = [s for s in manifest.stages if s["name"] == "split"]
     records = [r for r in stage["splits"] if r["signature"] == "region=US"]
     assert len(records) == 1
     assert abs((pd.Timestamp(records[0]["start"]) - pd.Timestamp(plant["onset"], tz="UTC")).days) <= 21

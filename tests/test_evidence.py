@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from pipeline.analysis.evidence import (attribute_table, iceberg_windows, top_combinations,
                                topical_dimensions)
@@ -96,7 +97,13 @@ def test_evidence_needs_minimum_support():
 def test_concentration_and_show_ignore_values_without_support():
     from pipeline.config import ProfileConfig
     from pipeline.analysis.profile import ScoreCols, profiles
-    from pipeline.ops.summary import evidence
+    from pipeline.config import Config
+    from pipeline.store import Manifest, Run
+
+    def evidence(attributes, iceberg_id, *, profile):
+        manifest = Manifest(run_id="r1", status="succeeded", started_at="", finished_at="",
+                            config=Config(profile=profile).to_dict())
+        return Run(ROOT, manifest).evidence(iceberg_id, n=3, attributes=attributes)
 
     frame = _rare_state_tickets()
     frame[T.text] = "card arrival late"

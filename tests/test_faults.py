@@ -70,8 +70,8 @@ def assert_same_outputs(run, expected) -> None:
             want = want.sort_values(keys, ignore_index=True)
         pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-6, obj=name)
     for key in ("counts",):
-        assert run.manifest[key] == expected.manifest[key]
-    assert run.manifest["incremental"]["mode"] == expected.manifest["incremental"]["mode"]
+        assert getattr(run.manifest, key) == getattr(expected.manifest, key)
+    assert run.manifest.incremental["mode"] == expected.manifest.incremental["mode"]
 
 
 def _kill_at_random_points(tmp_path, inputs, reference, kills: int, seed: int) -> list[float]:
@@ -93,7 +93,7 @@ def _kill_at_random_points(tmp_path, inputs, reference, kills: int, seed: int) -
         # Whatever the moment, the previous run is still latest and opens.
         run = load_run(out)
         if run.run_id != previous:      # the run finished before the kill: a legitimate new latest
-            assert run.manifest["status"] == "succeeded"
+            assert run.manifest.status == "succeeded"
             previous = run.run_id
             first_completed = first_completed or run.run_id
         for name in TABLES:
@@ -170,7 +170,7 @@ def test_same_input_twice_gives_the_same_outputs(tmp_path, inputs, reference):
     again = iceberg("run", "--input", str(inputs["a"]), "--out", str(fresh), "-q")
     assert again.returncode == 0
     second = load_run(fresh)
-    assert second.manifest["incremental"]["mode"] == "assign"
+    assert second.manifest.incremental["mode"] == "assign"
     first = load_run(reference["after_a"])
     assert sorted(second.icebergs["iceberg_id"]) == sorted(first.icebergs["iceberg_id"])
     pd.testing.assert_series_equal(

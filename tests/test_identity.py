@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.groups.identity import KnownIcebergs, iceberg_identities
+from pipeline.groups.identity import iceberg_identities
+from pipeline.groups.outcome import KnownIcebergs
 from pipeline.schemas import LINEAGE, LINEAGE_EVENTS, LineageCols, TicketCols
 
 DIM = 8
@@ -42,7 +45,12 @@ def identify(assignments, centroids, previous=None, run_id="run-1"):
     LINEAGE.to_arrow(result.lineage)          # the lineage table fits the contract
     assert set(result.lineage[LineageCols.event]) <= set(LINEAGE_EVENTS)
     assert (result.lineage[LineageCols.run_id] == run_id).all()
-    return result
+    ids = result.assignments[TicketCols.iceberg_id]
+    cluster_to_id = {int(c): ids[assignments["cluster"] == c].iloc[0]
+                     for c in sorted(set(assignments["cluster"])) if c >= 0}
+    assert all(ids[assignments["cluster"] == c].eq(i).all() for c, i in cluster_to_id.items())
+    assert ids[assignments["cluster"] < 0].isna().all()
+    return SimpleNamespace(lineage=result.lineage, known=result.known, cluster_to_id=cluster_to_id)
 
 
 def events(result) -> dict[str, tuple[str, list[str]]]:

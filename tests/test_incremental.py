@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,9 +12,11 @@ import pytest
 from conftest import SAMPLE_CSV, iceberg
 from pipeline.groups.cluster import IcebergClusterer
 from pipeline.config import Config
-from pipeline.groups.identity import KnownIcebergs
+from pipeline.groups.outcome import KnownIcebergs
+from pipeline.schemas import TicketCols
+from pipeline.store import Manifest, PreviousRun, Run
 from pipeline.errors import ConfigError as ModeError
-from pipeline.groups.incremental import (PreviousRun, assigned_icebergs, confirmed_mode,
+from pipeline.groups.incremental import (assigned_icebergs, confirmed_mode,
                                   new_ticket_mask, planned_mode)
 
 
@@ -21,13 +24,14 @@ def _unit(x):
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def _previous(ids, centroids, tickets, active=None, manifest=None) -> PreviousRun:
+def _previous(ids, centroids, tickets, active=None) -> PreviousRun:
     known = KnownIcebergs(ids, np.asarray(centroids, np.float32),
                           np.array(active if active is not None else [True] * len(ids)),
                           {i: frozenset(tickets.loc[tickets.iceberg_id == i, "ticket_id"]) for i in ids})
-    return PreviousRun("R1", manifest or {"config": Config().to_dict(), "incremental": {
-        "last_full_data_until": "2024-03-01T00:00:00+00:00"}}, tickets, pd.DataFrame(), known,
-                       source=None)
+    manifest = Manifest(run_id="R1", status="succeeded", started_at="", finished_at="",
+                        config=Config().to_dict(),
+                        incremental={"last_full_data_until": "2024-03-01T00:00:00+00:00"})
+    return PreviousRun(Run(Path("."), manifest), tickets, pd.DataFrame(), known)
 
 
 def test_planned_mode_signals():
@@ -83,7 +87,7 @@ def test_assign_keeps_old_places_new_and_pools_the_rest():
     config = Config()
     result = assigned_icebergs(tickets, vectors, is_new, previous, "R2",
                                IcebergClusterer(min_cluster_size=5, min_samples=3), config)
-    ids = result.iceberg_ids
+    ids = result.assignments[TicketCols.iceberg_id]
     assert ids[:20].tolist() == old.iceberg_id[:20].tolist()          # old tickets keep their place
     assert set(ids[24:27]) == {"ICE-0001"}                            # new ones join the nearest
     assert set(ids[27:35]) == {"ICE-0003"}                            # the pool gives birth
@@ -95,7 +99,7 @@ def test_assign_keeps_old_places_new_and_pools_the_rest():
     # Nothing new: nothing moves, the pool is not re-clustered.
     again = assigned_icebergs(tickets.iloc[:24], vectors[:24], np.zeros(24, bool), previous, "R3",
                               IcebergClusterer(min_cluster_size=5, min_samples=3), config)
-    assert again.iceberg_ids.tolist() == ids[:24].tolist() and not again.stats["pool_clustered"]
+    assert again.assignments[TicketCols.iceberg_id].tolist() == ids[:24].tolist() and not again.stats["pool_clustered"]
 
 
 def test_a_pool_cluster_of_an_existing_problem_joins_it_instead_of_being_born():
@@ -121,7 +125,7 @@ def test_a_pool_cluster_of_an_existing_problem_joins_it_instead_of_being_born():
     is_new = np.r_[np.zeros(42, bool), np.ones(16, bool)]
     result = assigned_icebergs(tickets, vectors, is_new, previous, "R2",
                                IcebergClusterer(min_cluster_size=5, min_samples=3), Config())
-    ids = result.iceberg_ids
+    ids = result.assignments[TicketCols.iceberg_id]
     assert set(ids[42:50]) == {"ICE-0001"}        # joined, not born as ICE-0003
     assert set(ids[50:58]) == {"ICE-0003"}        # the new problem is born
     decisions = {d["event"]: d for d in result.stats["pool_decisions"]}
@@ -156,10 +160,10 @@ def test_nights_assign_then_full_and_ids_stay(nights):
     from pipeline.store import load_run
 
     out, results = nights
-    modes = [r.manifest["incremental"]["mode"] for r in results]
+    modes = [r.manifest.incremental["mode"] for r in results]
     assert modes == ["full", "assign", "assign", "full"]
-    assert 0 < results[1].manifest["embedding"]["cache_misses"] <= results[1].manifest["incremental"]["new_tickets"]
-    stages = [s["name"] for s in results[1].manifest["stages"]]
+    assert 0 < results[1].manifest.embedding["cache_misses"] <= results[1].manifest.incremental["new_tickets"]
+    stages = [s["name"] for s in results[1].manifest.stages]
     assert "assign" in stages and "cluster" not in stages
     # An assign night keeps every earlier assignment.
     first = load_run(out, results[0].run_id).tickets.set_index("ticket_id")["iceberg_id"]
@@ -173,8 +177,8 @@ def test_nights_assign_then_full_and_ids_stay(nights):
         run = load_run(out, r.run_id)
         assert set(run.icebergs.iceberg_id) <= set(run.lineage.iceberg_id)
         assert set(run.lineage.event) <= {"born", "continued", "merged", "split", "faded", "reborn"}
-    assert results[3].manifest["incremental"]["last_full_run_id"] == results[3].run_id
-    assert results[2].manifest["incremental"]["last_full_run_id"] == results[0].run_id
+    assert results[3].manifest.incremental["last_full_run_id"] == results[3].run_id
+    assert results[2].manifest.incremental["last_full_run_id"] == results[0].run_id
 
 
 def test_cli_history_diff_dry_run_and_json_logs(nights, tmp_path):

@@ -23,7 +23,7 @@ N_ATTRIBUTES = 120       # attribute rows sampled (every top evidence row and a 
 @pytest.fixture(scope="module")
 def tables(sample_run):
     run = sample_run.run
-    return run.tickets, run.icebergs, run.attributes, run.manifest
+    return run.tickets, run.icebergs, run.attributes, run.manifest.to_dict()
 
 
 def _sample(frame: pd.DataFrame, n: int, always: pd.Index) -> pd.DataFrame:

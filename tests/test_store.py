@@ -11,12 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.groups.identity import KnownIcebergs
+from pipeline.groups.outcome import KnownIcebergs
 from pipeline.schemas import SCHEMA_VERSION, TicketCols
+from pipeline.errors import RunNotFound, UnsupportedSchema
 from pipeline.store import (
-    RunNotFound,
+    Manifest,
     RunWriter,
-    UnsupportedSchema,
     atomic,
     latest_run_id,
     list_runs,
@@ -36,8 +36,9 @@ def tickets_frame(ids, iceberg_ids) -> pd.DataFrame:
     })
 
 
-def manifest(run_id: str, status: str = "succeeded", **extra) -> dict:
-    return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "status": status, **extra}
+def manifest(run_id: str, status: str = "succeeded") -> Manifest:
+    return Manifest(run_id=run_id, status=status, started_at="2024-01-01T00:00:00+00:00",
+                    finished_at="2024-01-01T00:01:00+00:00", config={})
 
 
 def finished_run(out, run_id, status="succeeded") -> RunWriter:
@@ -72,7 +73,7 @@ def test_a_failed_write_keeps_the_old_file_and_no_temp_file(tmp_path, monkeypatc
             handle.write(b"PAR1 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(atomic.pq, "write_table", broken)
+    monkeypatch.setattr("pyarrow.parquet.write_table", broken)
     with pytest.raises(OSError, match="disk full"):
         atomic.atomic_write_parquet(pa.table({"x": [2, 3]}), target)
     assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
@@ -95,7 +96,7 @@ def test_latest_moves_only_to_succeeded_runs(tmp_path):
     assert latest_run_id(tmp_path) == "20240101T000000Z-aaaaaa"
     assert load_run(tmp_path).run_id == "20240101T000000Z-aaaaaa"
     # The failed run is still there to inspect, with its status.
-    assert load_run(tmp_path, "20240102T000000Z-bbbbbb").manifest["status"] == "failed"
+    assert load_run(tmp_path, "20240102T000000Z-bbbbbb").manifest.status == "failed"
     finished_run(tmp_path, "20240103T000000Z-cccccc")
     assert latest_run_id(tmp_path) == "20240103T000000Z-cccccc"
     assert (tmp_path / "latest").read_text().strip() == "20240103T000000Z-cccccc"
@@ -116,8 +117,8 @@ def test_a_run_without_manifest_is_not_loadable_and_listed_incomplete(tmp_path):
     with pytest.raises(RunNotFound, match="20240102T000000Z-bbbbbb.*did not finish"):
         load_run(tmp_path, "20240102T000000Z-bbbbbb")
     runs = list_runs(tmp_path)
-    assert [(r["run_id"], r["status"]) for r in runs] == [
-        ("20240101T000000Z-aaaaaa", "succeeded"), ("20240102T000000Z-bbbbbb", "incomplete")]
+    assert [r if isinstance(r, str) else (r.run_id, r.status) for r in runs] == [
+        ("20240101T000000Z-aaaaaa", "succeeded"), "20240102T000000Z-bbbbbb"]
     assert latest_run_id(tmp_path) == "20240101T000000Z-aaaaaa"
 
 
@@ -131,7 +132,7 @@ def test_run_ids_sort_in_the_order_runs_began_even_within_one_second(tmp_path):
     assert sorted(ids) == ids
     for run_id in reversed(ids):       # written newest first: listing still goes oldest first
         finished_run(tmp_path, run_id)
-    assert [r["run_id"] for r in list_runs(tmp_path)] == ids
+    assert [r.run_id for r in list_runs(tmp_path)] == ids
 
 
 def test_unknown_schema_version_is_refused_with_a_clear_message(tmp_path):

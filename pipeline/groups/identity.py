@@ -19,52 +19,22 @@ id with no successor), ``reborn`` (a faded id matched again).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from pipeline.schemas import LINEAGE, LineageCols, TicketCols
-
-ID_PREFIX = "ICE-"
-
-
-@dataclass(frozen=True)
-class KnownIcebergs:
-    """Every iceberg id seen so far, with its last centroid and its current members."""
-
-    ids: list[str]
-    centroids: np.ndarray               # (len(ids), dim)
-    active: np.ndarray                  # bool: present in the previous run
-    members: dict[str, frozenset[str]]  # active id -> ticket ids in the previous run
-
-    @classmethod
-    def none(cls, dim: int) -> "KnownIcebergs":
-        return cls([], np.zeros((0, dim), dtype=np.float32), np.zeros(0, dtype=bool), {})
-
-    def next_number(self, taken=()) -> int:
-        """The number after every id known so far and in ``taken``."""
-        numbers = [int(i[len(ID_PREFIX):]) for i in [*self.ids, *taken] if i.startswith(ID_PREFIX)]
-        return max(numbers, default=0) + 1
-
-
-def next_iceberg_id(known: KnownIcebergs, taken=()) -> str:
-    """The next unused id after every id in ``known`` and in ``taken``."""
-    return f"{ID_PREFIX}{known.next_number(taken):04d}"
-
-
-@dataclass(frozen=True)
-class Identities:
-    cluster_to_id: dict[int, str]
-    lineage: pd.DataFrame
-    known: KnownIcebergs     # the registry to hand to the next run
+from pipeline.groups.outcome import (ID_PREFIX, Grouped, KnownIcebergs, assignment_table, iceberg_id,
+                                     lineage_table, next_registry)
+from pipeline.schemas import TicketCols
 
 
 def iceberg_identities(assignments: pd.DataFrame, centroids: np.ndarray, previous: KnownIcebergs,
                        run_id: str, *, min_overlap: float = 0.3,
-                       min_centroid_similarity: float = 0.9) -> Identities:
-    """Map this run's clusters (``assignments.cluster``, -1 outside) to iceberg ids."""
+                       min_centroid_similarity: float = 0.9) -> Grouped:
+    """Map this run's clusters (``assignments.cluster``, -1 outside) to iceberg ids.
+
+    ``assignments`` has a row per ticket (``ticket_id``, ``cluster`` and, when known,
+    ``membership``); the outcome's assignments keep that order."""
     clusters = np.arange(len(centroids))
     members = {c: frozenset(g) for c, g in assignments.loc[assignments["cluster"] >= 0]
                .groupby("cluster")[TicketCols.ticket_id]}
@@ -109,7 +79,7 @@ def iceberg_identities(assignments: pd.DataFrame, centroids: np.ndarray, previou
                         if k != j and k not in matched.values()]
             events.append((old_id, event, absorbed))
         else:
-            new_id = f"{ID_PREFIX}{number:04d}"
+            new_id = iceberg_id(number)
             number += 1
             cluster_to_id[c] = new_id
             origin = [previous.ids[k] for k in np.flatnonzero(overlap[c] > 0)
@@ -128,11 +98,14 @@ def iceberg_identities(assignments: pd.DataFrame, centroids: np.ndarray, previou
         else:
             events.append((old_id, "faded", []))
 
-    lineage = pd.DataFrame(
-        [{LineageCols.iceberg_id: i, LineageCols.run_id: run_id, LineageCols.event: e,
-          LineageCols.related_ids: r} for i, e, r in events],
-        columns=LINEAGE.columns)
-    return Identities(cluster_to_id, lineage, _updated_registry(previous, cluster_to_id, centroids, members))
+    ids = assignments["cluster"].map(cluster_to_id)
+    membership = (assignments[TicketCols.membership] if TicketCols.membership in assignments
+                  else pd.Series(np.nan, index=assignments.index))
+    known = next_registry(previous, {cluster_to_id[c]: centroids[c] for c in cluster_to_id},
+                          {cluster_to_id[c]: m for c, m in members.items()},
+                          active=cluster_to_id.values())
+    return Grouped(assignment_table(assignments[TicketCols.ticket_id], ids, membership),
+                   lineage_table(events, run_id), known)
 
 
 def _oldest_id_wins(matched: dict[int, int], containment: np.ndarray,
@@ -159,21 +132,6 @@ def _oldest_id_wins(matched: dict[int, int], containment: np.ndarray,
     return result
 
 
-def _id_number(iceberg_id: str) -> tuple[int, str]:
-    digits = iceberg_id[len(ID_PREFIX):]
-    return (int(digits), iceberg_id) if iceberg_id.startswith(ID_PREFIX) and digits.isdigit() \
-        else (10 ** 9, iceberg_id)
-
-
-def _updated_registry(previous: KnownIcebergs, cluster_to_id: dict[int, str], centroids: np.ndarray,
-                      members: dict[int, frozenset[str]]) -> KnownIcebergs:
-    by_id = {i: previous.centroids[j] for j, i in enumerate(previous.ids)}
-    for c, iceberg_id in cluster_to_id.items():
-        by_id[iceberg_id] = centroids[c]
-    ids = sorted(by_id)
-    current = set(cluster_to_id.values())
-    dim = centroids.shape[1] if len(centroids) else previous.centroids.shape[1]
-    stacked = np.stack([by_id[i] for i in ids]).astype(np.float32) if ids else np.zeros((0, dim), np.float32)
-    return KnownIcebergs(ids=ids, centroids=stacked,
-                         active=np.array([i in current for i in ids], dtype=bool),
-                         members={cluster_to_id[c]: m for c, m in members.items()})
+def _id_number(name: str) -> tuple[int, str]:
+    digits = name[len(ID_PREFIX):]
+    return (int(digits), name) if name.startswith(ID_PREFIX) and digits.isdigit() else (10 ** 9, name)

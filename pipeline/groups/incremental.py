@@ -34,58 +34,25 @@ Every decision is recorded with its reasons and signals in the manifest (``incre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from sklearn.base import clone
 
-from pipeline.groups.cluster import IcebergClusterer, cluster_assignments, unit_rows
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.groups.identity import KnownIcebergs, next_iceberg_id
-from pipeline.schemas import LINEAGE, LineageCols, TicketCols
-from pipeline.store import load_run
-from pipeline.store.runs import Run, latest_run_id
+from pipeline.groups.cluster import IcebergClusterer, cluster_assignments, unit_rows
+from pipeline.groups.outcome import (Grouped, KnownIcebergs, assignment_table, lineage_table,
+                                     next_registry)
+from pipeline.schemas import TicketCols
+
+if TYPE_CHECKING:
+    from pipeline.store.reader import PreviousRun
 
 MODES = ("auto", "assign", "full")
 # Settings whose change makes old assignments incomparable: auto mode re-clusters.
-_CLUSTERING_SECTIONS = ("cluster", "embedding")
 _EMBEDDING_KEYS = ("model", "backend", "long_text", "max_chunks", "window_tokens")
-
-
-@dataclass(frozen=True)
-class PreviousRun:
-    """What a run needs from the latest finished one (read, never modified)."""
-
-    run_id: str
-    manifest: dict
-    tickets: pd.DataFrame        # ticket_id, text, iceberg_id, membership
-    icebergs: pd.DataFrame       # the previous icebergs table (for changes.json)
-    known: KnownIcebergs
-    source: Run                  # the run folder, for tables only a full run needs
-
-    @property
-    def attributes(self) -> pd.DataFrame:
-        """Its attributes table (the split stage's hypotheses), read when asked for."""
-        return self.source.attributes
-
-    @property
-    def incremental(self) -> dict:
-        return self.manifest.get("incremental") or {}
-
-
-def previous_run(out, dim: int | None = None) -> PreviousRun | None:
-    """The latest finished run under ``out``, or None (no run, or vectors of another size)."""
-    if latest_run_id(out) is None:
-        return None
-    run = load_run(out)
-    known = run.known_icebergs()
-    if dim is not None and known.centroids.shape[1] != dim and len(known.ids):
-        return None
-    columns = [TicketCols.ticket_id, TicketCols.text, TicketCols.iceberg_id, TicketCols.membership]
-    tickets = pq.read_table(run.folder / "tickets.parquet", columns=columns).to_pandas()
-    return PreviousRun(run.run_id, run.manifest, tickets, run.icebergs, known, run)
 
 
 def new_ticket_mask(tickets: pd.DataFrame, previous: PreviousRun | None) -> np.ndarray:
@@ -124,7 +91,7 @@ def planned_mode(requested: str, previous: PreviousRun | None, config: Config, *
         return ModeDecision(requested, "full", ["requested"])
     if previous is None:
         return ModeDecision(requested, "full", ["no previous run to assign to"])
-    settings = _settings_changed(previous.manifest.get("config", {}), config.to_dict())
+    settings = _settings_changed(previous.manifest.config, config.to_dict())
     if settings:
         reason = f"settings changed since the previous run: {', '.join(settings)}"
         if requested == "assign":
@@ -171,20 +138,9 @@ def confirmed_mode(decision: ModeDecision, stats: dict, config: Config) -> ModeD
     return decision
 
 
-@dataclass(frozen=True)
-class Assigned:
-    """The outcome of an assign-mode run (row-aligned with the run's tickets)."""
-
-    iceberg_ids: pd.Series
-    membership: pd.Series
-    lineage: pd.DataFrame
-    known: KnownIcebergs
-    stats: dict
-
-
 def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.ndarray,
                       previous: PreviousRun, run_id: str, clusterer: IcebergClusterer,
-                      config: Config, *, min_centroid_similarity: float = 0.9) -> Assigned:
+                      config: Config, *, min_centroid_similarity: float = 0.9) -> Grouped:
     """Old tickets keep their iceberg; new ones join the nearest one or the outlier pool,
     and the pool is re-clustered (see the module docstring)."""
     inc = config.incremental
@@ -220,7 +176,6 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
         frame, pool_centroids = cluster_assignments(tickets.iloc[pool], vectors[pool], model)
         labels = frame["cluster"].to_numpy()
         pool_stats.update(pool_clustered=True, pool_clusters=len(pool_centroids))
-        number_source = known
         faded = [j for j in range(len(known.ids)) if not known.active[j]]
         taken: set[str] = set()
         for c in range(len(pool_centroids)):
@@ -244,7 +199,7 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
                 if sims.max() >= min_centroid_similarity and known.ids[j] not in taken:
                     target, event = known.ids[j], "reborn"
             if target is None:
-                target = next_iceberg_id(number_source, taken)
+                target = known.next_id(taken)
             taken.add(target)
             pool_stats["pool_decisions"].append({**decision, "event": event, "iceberg_id": target})
             ids.iloc[rows] = target
@@ -265,16 +220,8 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
         if iceberg in reported:
             continue
         events.append((iceberg, "continued" if iceberg in members else "faded", []))
-    order = sorted(centroids)
-    registry = KnownIcebergs(
-        ids=order,
-        centroids=np.stack([centroids[i] for i in order]).astype(np.float32) if order
-        else known.centroids[:0],
-        active=np.array([i in members for i in order], dtype=bool),
-        members=members)
-    lineage = pd.DataFrame(
-        [{LineageCols.iceberg_id: i, LineageCols.run_id: run_id, LineageCols.event: e,
-          LineageCols.related_ids: r} for i, e, r in sorted(events)], columns=LINEAGE.columns)
+    registry = next_registry(known, centroids, members)
+    lineage = lineage_table(sorted(events), run_id)
 
     left_out = int(ids.iloc[new_rows].isna().sum()) if len(new_rows) else 0
     old_members = previous.tickets[TicketCols.membership][previous.tickets[TicketCols.iceberg_id].notna()]
@@ -284,7 +231,8 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
     stats = {"new_tickets": int(len(new_rows)), "assigned": assigned_now, "threshold": threshold,
              "outside_share": round(left_out / len(new_rows), 4) if len(new_rows) else 0.0,
              "drift": round(drift, 4) if drift is not None else None, **pool_stats}
-    return Assigned(ids, membership, lineage, registry, stats)
+    return Grouped(assignment_table(tickets[TicketCols.ticket_id], ids, membership), lineage, registry,
+                   stats=stats)
 
 
 def _same_problem(members: np.ndarray, centroid: np.ndarray, active: np.ndarray, known: KnownIcebergs,
@@ -334,3 +282,29 @@ def _settings_changed(before: dict, now: dict) -> list[str]:
         if before.get("embedding", {}).get(key) != now.get("embedding", {}).get(key):
             changed.append(f"embedding.{key}")
     return changed
+
+
+def decision_record(decision: ModeDecision, stats: dict) -> dict:
+    """The mode decision as the manifest records it (``incremental``; ``assign``: the figures)."""
+    return {"requested": decision.requested, "mode": decision.mode, "reasons": decision.reasons,
+            "signals": decision.signals, "assign": stats}
+
+
+def incremental_record(decision: dict, previous: PreviousRun | None, is_new: np.ndarray,
+                       tickets: pd.DataFrame, until: str | None, run_id: str) -> dict:
+    """The manifest's ``incremental`` block (and what the next run's ``auto`` reads)."""
+    before = previous.incremental if previous is not None else {}
+    full = decision["mode"] == "full"
+    removed = 0
+    if previous is not None:
+        removed = int((~previous.tickets[TicketCols.ticket_id].isin(tickets[TicketCols.ticket_id])).sum())
+    return {
+        **decision,
+        "previous_run_id": previous.run_id if previous is not None else None,
+        "data_until": until,
+        "last_full_run_id": run_id if full else before.get("last_full_run_id"),
+        "last_full_data_until": until if full else before.get("last_full_data_until"),
+        "runs_since_full": 0 if full else int(before.get("runs_since_full", 0)) + 1,
+        "new_tickets": int(is_new.sum()),
+        "removed_tickets": removed,
+    }

@@ -34,7 +34,6 @@ from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import LineageCols as L
 
 CHANGES_VERSION = 1
-CHANGES_FILE = "changes.json"
 
 
 def iceberg_changes(previous: pd.DataFrame | None, icebergs: pd.DataFrame, lineage: pd.DataFrame,

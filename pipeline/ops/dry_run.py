@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
-from pipeline.groups import incremental
 from pipeline.config import Config
 from pipeline.embed import embedder_key, text_hash
-from pipeline.sources.ingest import read_tickets
-from pipeline.text.prepare import prepared_tickets
+from pipeline.errors import LockHeld
+from pipeline.groups import incremental
 from pipeline.schemas import TicketCols
-from pipeline.store import EmbeddingCache, cache_folder
-from pipeline.store.lock import lock_holder, lock_path
+from pipeline.sources.ingest import read_tickets
+from pipeline.store.embedding_cache import EmbeddingCache
+from pipeline.store.layout import Layout
+from pipeline.store.lock import lock_holder, raise_if_locked
+from pipeline.store.reader import previous_run
+from pipeline.text.prepare import prepared_tickets
 
 
 def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str | None = None) -> dict:
@@ -31,13 +32,13 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
     prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
                                 source=ingested.source["path"])
     tickets = prepared.tickets
-    previous = incremental.previous_run(out)
+    previous = previous_run(out)
     is_new = incremental.new_ticket_mask(tickets, previous)
     until = incremental.data_until(tickets)
     decision = incremental.planned_mode(mode, previous, config, n_tickets=len(tickets),
                                         n_new=int(is_new.sum()), until=until)
     e = config.embedding
-    cache = EmbeddingCache(cache_folder(out), embedder_key(e, e.backend)).load()
+    cache = EmbeddingCache(Layout(out).embeddings, embedder_key(e, e.backend)).load()
     found, _ = cache.lookup([text_hash(t) for t in tickets[TicketCols.text]])
     plan_mode = decision.mode
     if decision.requested == "auto" and decision.mode == "assign":
@@ -78,12 +79,8 @@ def plan_text(plan: dict) -> str:
 
 
 def _lock_held(out: Path) -> bool:
-    if not lock_path(out).exists():
-        return False
-    lock = FileLock(str(lock_path(out)), timeout=0)
     try:
-        lock.acquire()
-    except Timeout:
+        raise_if_locked(out)
+    except LockHeld:
         return True
-    lock.release()
     return False

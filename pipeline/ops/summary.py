@@ -2,58 +2,30 @@
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 
 import pandas as pd
 
-from pipeline.config import ProfileConfig
-from pipeline.analysis.evidence import is_evidence
 from pipeline.schemas import SEGMENT_CUSTOMERS
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
-from pipeline.store import Run
-
-
-def evidence(attributes: pd.DataFrame, iceberg_id: str, *, profile: ProfileConfig,
-             n: int = 3) -> pd.DataFrame:
-    """The iceberg's most over-represented attribute values that count as evidence.
-
-    Evidence is the ``evidence`` column of the run (``pipeline.analysis.evidence.is_evidence``:
-    q ≤ ``fdr_alpha``, lift > 1 and minimum support), recomputed from ``profile`` for a
-    run written before the column existed.
-    """
-    rows = attributes[attributes[A.iceberg_id] == iceberg_id]
-    if A.evidence in rows.columns:
-        passed = rows[A.evidence].fillna(False).astype(bool)
-    else:
-        passed = is_evidence(rows, alpha=profile.fdr_alpha, min_count=profile.min_evidence_count,
-                             min_share=profile.min_evidence_share)
-    return rows[passed].sort_values([A.lift, A.count], ascending=False).head(n)
-
-
-def run_profile_config(manifest: dict) -> ProfileConfig:
-    """The run's ``[profile]`` settings; defaults for any the run's manifest predates."""
-    known = {f.name for f in dataclasses.fields(ProfileConfig)}
-    recorded = manifest.get("config", {}).get("profile", {})
-    return ProfileConfig(**{k: v for k, v in recorded.items() if k in known})
+from pipeline.store.reader import Run
 
 
 def icebergs_summary(run: Run, *, top: int = 10) -> str:
     manifest = run.manifest
-    counts = manifest["counts"]
-    profile = run_profile_config(manifest)
+    counts = manifest.counts
     ranked = run.icebergs.sort_values(I.rank)
     boilerplate = (ranked[I.boilerplate].fillna(False).astype(bool) if I.boilerplate in ranked.columns
                    else pd.Series(False, index=ranked.index))
     icebergs = ranked[~boilerplate].head(top)
-    attributes = run.attributes
+    evidence = run.evidence(n=3)
     tickets = run.tickets.set_index(T.ticket_id)
     lines = [
-        f"Run {run.run_id} ({manifest['finished_at']}): {counts['tickets']:,} tickets, "
-        f"{counts['icebergs']:,} icebergs, {counts['unclustered']:,} outside any iceberg, "
-        f"{counts['rows_quarantined']:,} rows quarantined.",
+        f"Run {run.run_id} ({manifest.finished_at}): {counts.tickets:,} tickets, "
+        f"{counts.icebergs:,} icebergs, {counts.unclustered:,} outside any iceberg, "
+        f"{counts.rows_quarantined:,} rows quarantined.",
         "",
     ]
     for row in icebergs.itertuples(index=False):
@@ -77,7 +49,7 @@ def icebergs_summary(run: Run, *, top: int = 10) -> str:
         lines.append(f"    when:  {since}{trend}")
         where = [f"{e[A.dimension]}={e[A.value]} ({e[A.share]:.0%} vs {e[A.baseline_share]:.0%}, "
                  f"lift {e[A.lift]:.1f}, q={e[A.q_value]:.1g})"
-                 for _, e in evidence(attributes, r[I.iceberg_id], profile=profile).iterrows()]
+                 for _, e in evidence[evidence[A.iceberg_id] == r[I.iceberg_id]].iterrows()]
         lines.append(f"    where: {'; '.join(where) if where else 'no attribute over-represented'}")
         events = r.get(I.onset_events)
         if events is not None and len(events):

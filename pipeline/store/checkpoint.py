@@ -15,79 +15,60 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.groups.identity import KnownIcebergs
-from pipeline.schemas import LINEAGE, TicketCols
+from pipeline.groups.outcome import Grouped
+from pipeline.schemas import LINEAGE
 from pipeline.store.atomic import atomic_write_json, atomic_write_parquet
-from pipeline.store.runs import MANIFEST, runs_folder
-
-FOLDER = "_resume"
-
-
-@dataclass(frozen=True)
-class Grouped:
-    """The outcome of the cluster/assign + identify stages."""
-
-    iceberg_ids: pd.DataFrame      # ticket_id, iceberg_id, membership
-    lineage: pd.DataFrame
-    known: KnownIcebergs
-    decision: dict
+from pipeline.store.layout import MANIFEST, RESUME, Layout
+from pipeline.store.records import FAILED
+from pipeline.store.registry import read_registry, write_registry
 
 
 def write_state(run_folder: Path, state: dict) -> None:
-    atomic_write_json(state, Path(run_folder) / FOLDER / "state.json")
+    atomic_write_json(state, Path(run_folder) / RESUME / "state.json")
 
 
 def write_grouped(run_folder: Path, grouped: Grouped) -> None:
-    folder = Path(run_folder) / FOLDER
-    atomic_write_parquet(pa.Table.from_pandas(grouped.iceberg_ids, preserve_index=False),
+    folder = Path(run_folder) / RESUME
+    atomic_write_parquet(pa.Table.from_pandas(grouped.assignments, preserve_index=False),
                          folder / "grouped.parquet")
     atomic_write_parquet(LINEAGE.to_arrow(grouped.lineage), folder / "lineage.parquet")
-    known = grouped.known
-    dim = known.centroids.shape[1]
-    atomic_write_parquet(pa.table({
-        "iceberg_id": pa.array(known.ids, pa.string()),
-        "active": pa.array(known.active.tolist(), pa.bool_()),
-        "centroid": pa.FixedSizeListArray.from_arrays(pa.array(known.centroids.astype(np.float32).ravel()),
-                                                      dim)}), folder / "registry.parquet")
-    atomic_write_json(grouped.decision, folder / "decision.json")   # last: marks the stage done
+    write_registry(grouped.known, folder / "registry.parquet")
+    atomic_write_json({"decision": grouped.decision, "stats": grouped.stats},
+                      folder / "decision.json")   # last: marks the stage done
 
 
 def read_grouped(run_folder: Path) -> Grouped | None:
-    folder = Path(run_folder) / FOLDER
-    if not (folder / "decision.json").is_file():
-        return None
-    ids = pq.read_table(folder / "grouped.parquet").to_pandas()
-    lineage = pq.read_table(folder / "lineage.parquet").to_pandas()
-    table = pq.read_table(folder / "registry.parquet")
-    names = table.column("iceberg_id").to_pylist()
-    dim = table.schema.field("centroid").type.list_size
-    flat = table.column("centroid").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    members = {i: frozenset(g) for i, g in
-               ids.dropna(subset=[TicketCols.iceberg_id]).groupby(TicketCols.iceberg_id)[TicketCols.ticket_id]}
-    known = KnownIcebergs(names, flat.reshape(len(names), dim).astype(np.float32),
-                          np.array(table.column("active").to_pylist(), dtype=bool), members)
-    decision = json.loads((folder / "decision.json").read_text(encoding="utf-8"))
-    return Grouped(ids, lineage, known, decision)
+    folder = Path(run_folder) / RESUME
+    try:
+        recorded = json.loads((folder / "decision.json").read_text(encoding="utf-8"))
+        assignments = pq.read_table(folder / "grouped.parquet").to_pandas()
+        lineage = pq.read_table(folder / "lineage.parquet").to_pandas()
+        known = read_registry(folder / "registry.parquet", assignments)
+    except (OSError, ValueError, KeyError):
+        return None   # no checkpoint, or a damaged one: decide the icebergs again
+    return Grouped(assignments, lineage, known, stats=recorded.get("stats", {}),
+                   decision=recorded.get("decision", {}))
 
 
 def resumable_run(out: Path, state: dict) -> str | None:
     """The newest unfinished (killed or failed) run started with the same ``state``."""
-    for folder in sorted(runs_folder(out).glob("*"), reverse=True):
+    runs = Layout(out).runs
+    for folder in sorted(runs.glob("*"), reverse=True) if runs.is_dir() else []:
         manifest = folder / MANIFEST
         if manifest.is_file():
-            status = json.loads(manifest.read_text(encoding="utf-8")).get("status")
-            if status != "failed":
+            try:
+                status = json.loads(manifest.read_text(encoding="utf-8")).get("status")
+            except (OSError, ValueError):
+                continue
+            if status != FAILED:
                 continue
         try:
-            saved = json.loads((folder / FOLDER / "state.json").read_text(encoding="utf-8"))
+            saved = json.loads((folder / RESUME / "state.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         if saved == json.loads(json.dumps(state, default=str)):
@@ -96,4 +77,4 @@ def resumable_run(out: Path, state: dict) -> str | None:
 
 
 def clear(run_folder: Path) -> None:
-    shutil.rmtree(Path(run_folder) / FOLDER, ignore_errors=True)
+    shutil.rmtree(Path(run_folder) / RESUME, ignore_errors=True)
