@@ -40,7 +40,7 @@ from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidenc
                                    with_emergent_splits)
 from pipeline.ops.alerts import alert_payload, send_alerts
 from pipeline.ops.changes import iceberg_changes, with_alerts
-from pipeline.schemas import SCHEMA_VERSION, TicketCols, contract_order
+from pipeline.schemas import TicketCols, contract_order
 from pipeline.sources.ingest import Ingested, read_events, read_tickets
 from pipeline.store import checkpoint
 from pipeline.store.embedding_cache import EmbeddingCache

@@ -7,7 +7,7 @@ from conftest import ROOT
 
 from pipeline.analysis.evidence import (attribute_table, iceberg_windows, top_combinations,
                                topical_dimensions)
-from pipeline.analysis.profile import is_spike
+from pipeline.analysis.timing import is_spike
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import CombinationCols as C
 from pipeline.schemas import TicketCols as T

@@ -10,8 +10,8 @@ from conftest import profiled_run
 from pipeline.config import ProfileConfig
 from pipeline.analysis.evidence import attribute_table, enrichment_p_values, q_values
 from pipeline.analysis.onset import onset_date
-from pipeline.analysis.profile import (ScoreCols, iceberg_table,
-                              profiles, timeline_table, trend_status)
+from pipeline.analysis.profile import ScoreCols, iceberg_table, profiles
+from pipeline.analysis.timing import timeline_table, trend_status
 from pipeline.schemas import (ATTRIBUTES, ICEBERGS, TIMELINE, AttributeCols, IcebergCols,
                               TicketCols, TimelineCols)
 

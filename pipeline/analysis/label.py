@@ -29,8 +29,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.preprocessing import normalize
 
-from pipeline.text.redact import PLACEHOLDERS
 from pipeline.schemas import TicketCols
+from pipeline.text.redact import PLACEHOLDERS
 
 _PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()))
 _LETTER_TOKEN = r"(?u)\b[^\W\d_]{2,}\b"

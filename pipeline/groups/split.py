@@ -61,9 +61,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
-from pipeline.groups.cluster import unit_rows
 from pipeline.analysis.evidence import PAIR_SEPARATOR, topical_dimensions
 from pipeline.analysis.onset import ONSET_PLAUSIBLE
+from pipeline.groups.cluster import unit_rows
 from pipeline.schemas import AttributeCols, CombinationCols, IcebergCols, TicketCols
 
 CHANGE_ALPHA = 0.01     # the share after the start must exceed the share before at this level

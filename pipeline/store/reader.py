@@ -23,8 +23,8 @@ from pipeline.groups.outcome import KnownIcebergs
 from pipeline.schemas import AttributeCols, TicketCols
 from pipeline.store.layout import CHANGES, MANIFEST, REGISTRY, Layout
 from pipeline.store.records import Changes, Manifest
-from pipeline.store.writer import TABLE_FILES, file_digest
 from pipeline.store.registry import read_registry
+from pipeline.store.writer import TABLE_FILES, file_digest
 
 
 def latest_run_id(out: str | Path) -> str | None:
