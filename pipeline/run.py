@@ -43,6 +43,7 @@ from pipeline.ops.changes import iceberg_changes, with_alerts
 from pipeline.schemas import TicketCols, contract_order
 from pipeline.sources.ingest import Ingested, read_events, read_tickets
 from pipeline.store import checkpoint
+from pipeline.store.curation import Curation
 from pipeline.store.embedding_cache import EmbeddingCache
 from pipeline.store.layout import CHANGES, WEBHOOK, Layout
 from pipeline.store.lock import run_lock
@@ -201,7 +202,8 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
              extra={"event": "mode", "mode": inc["mode"], "reasons": inc["reasons"], "signals": inc["signals"]})
 
     with stages.stage("profile", len(tickets)) as s:
-        profiled = profiles(tickets, embeddings.vectors, ingested.dimensions, config.profile, events)
+        profiled = profiles(tickets, embeddings.vectors, ingested.dimensions, config.profile, events,
+                            dismissed=Curation(out).dismissed())
         s["rows_out"] = len(profiled.icebergs)
 
     with stages.stage("write", len(tickets)) as s:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Collection
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ from pipeline.analysis.courtesy import boilerplate_icebergs
 from pipeline.analysis.events import onset_events
 from pipeline.analysis.evidence import (attribute_table, iceberg_windows, is_evidence, top_combinations,
                                         topical_dimensions)
+from pipeline.analysis.ranking import ranked
 from pipeline.analysis.label import iceberg_keywords, iceberg_labels, representative_ticket_ids
 from pipeline.analysis.timing import timeline_table, timing_table, utc
 from pipeline.analysis.who import (account_counts, agent_columns, customer_columns, repeat_customers,
@@ -92,13 +94,16 @@ class Profiles:
 
 
 def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str],
-             config: ProfileConfig, events: pd.DataFrame | None = None) -> Profiles:
+             config: ProfileConfig, events: pd.DataFrame | None = None,
+             dismissed: Collection[str] = frozenset()) -> Profiles:
     """All three profile tables of a run's tickets.
 
     Timing comes first: each iceberg's attributes are compared with the tickets of its
     own time window (onset → last ticket, ``evidence.iceberg_windows``). ``events`` (from
     ``ingest.read_events``, None when the run has no events file) fill the icebergs'
-    ``onset_events`` and ``event_concentrated`` (``events.onset_events``).
+    ``onset_events`` and ``event_concentrated`` (``events.onset_events``). ``dismissed``:
+    the ids people marked "not a problem" (``pipeline.store.curation``), ranked after every
+    other problem (``ranking.ranked``).
     """
     ids = sorted(tickets[TicketCols.iceberg_id].dropna().astype(str).unique())
     timing = timing_table(tickets, ids)
@@ -110,7 +115,7 @@ def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str
         attributes, alpha=config.fdr_alpha, min_count=config.min_evidence_count,
         min_share=config.min_evidence_share).astype(bool)
     combinations = top_combinations(tickets, attributes, config.fdr_alpha, exclude=topical)
-    icebergs = _iceberg_table(tickets, embeddings, attributes, timing, combinations, config)
+    icebergs = _iceberg_table(tickets, embeddings, attributes, timing, combinations, config, dismissed)
     near = onset_events(timing[IcebergCols.onset], attributes, events, data_start=_data_start(tickets))
     for column in (IcebergCols.onset_events, IcebergCols.event_concentrated):
         icebergs[column] = near[column].reindex(icebergs[IcebergCols.iceberg_id]).array
@@ -142,7 +147,7 @@ def iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: lis
 
 def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd.DataFrame,
                    timing: pd.DataFrame, combinations: pd.DataFrame,
-                   config: ProfileConfig) -> pd.DataFrame:
+                   config: ProfileConfig, dismissed: Collection[str]) -> pd.DataFrame:
     # Called first: it also checks that the embeddings are those of these tickets.
     representatives = representative_ticket_ids(tickets, embeddings, config.n_representatives)
     ids = list(representatives)
@@ -187,9 +192,7 @@ def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd
     table[IcebergCols.score] = table[ScoreCols.reach] * (
         1 + table[ScoreCols.concentration] + table[ScoreCols.emergence]
         + table[ScoreCols.fragmentation])
-    table = table.sort_values([IcebergCols.boilerplate, IcebergCols.score, IcebergCols.iceberg_id],
-                              ascending=[True, False, True], ignore_index=True)
-    table[IcebergCols.rank] = np.arange(1, len(table) + 1, dtype=np.int64)
+    table = ranked(table, dismissed)
     return table[ICEBERGS.columns + _EXTRA_COLUMNS + _SCORE_COLUMNS]
 
 

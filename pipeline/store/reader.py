@@ -46,6 +46,11 @@ class Run:
     def run_id(self) -> str:
         return self.manifest.run_id
 
+    @property
+    def out(self) -> Path:
+        """The output folder the run belongs to."""
+        return self.folder.parent.parent
+
     @cached_property
     def config(self) -> Config:
         """The settings the run used (defaults for any its manifest predates)."""
@@ -91,6 +96,13 @@ class Run:
     @property
     def quarantine(self) -> pd.DataFrame:
         return self.table("quarantine")
+
+    def curated_icebergs(self) -> pd.DataFrame:
+        """The icebergs table with what people decided since (``store.curation``): the curated
+        name and status of each, and ranks with dismissed icebergs after every other problem."""
+        from pipeline.store.curation import Curation, with_curation
+
+        return with_curation(self.icebergs, Curation(self.out).entries())
 
     def evidence(self, iceberg_id: str | None = None, *, n: int | None = None,
                  attributes: pd.DataFrame | None = None) -> pd.DataFrame:
