@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from pipeline.groups.split import (Hypothesis, absorbed_hypotheses, emergent_splits, evidence_signatures,
-                                split_labels, with_emergent_splits, _change_starts)
+                                split_labels, with_emergent_splits)
+from pipeline.groups.split_search import change_starts
 from pipeline.schemas import AttributeCols, CombinationCols, IcebergCols, TicketCols
 from tests.conftest import ROOT
 
@@ -102,9 +103,9 @@ def test_a_growing_share_starts_at_its_earliest_plausible_change_not_only_its_li
     # 1 in 6 for 60 rows, then 2 in 3 for 9 rows, then every row: the likeliest single
     # step is after the ramp, but one at its beginning fits within χ²₁ at 95 %.
     carries = np.r_[np.tile([1, 0, 0, 0, 0, 0], 10), np.tile([1, 1, 0], 3), np.ones(30)]
-    assert _change_starts(carries.astype(bool), min_size=5) == (60, 69)
+    assert change_starts(carries.astype(bool), min_size=5) == (60, 69)
     step = np.r_[np.zeros(50), np.ones(50)].astype(bool)
-    assert _change_starts(step, min_size=5) == (50, 50)
+    assert change_starts(step, min_size=5) == (50, 50)
 
 
 @pytest.mark.parametrize("seed", range(5))
