@@ -117,9 +117,12 @@ def _locked_run(input_path, out: Path, config: Config, embedder: Embedder | None
     try:
         computed = _computed(input_path, out, config, embedder, writer, stages, progress, mode)
     except BaseException as exc:
-        writer.finish(Manifest(run_id=run_id, status=FAILED, error=f"{type(exc).__name__}: {exc}",
-                               started_at=started_at, finished_at=_now(), config=config.to_dict(),
-                               stages=stages.records))
+        try:
+            writer.finish(Manifest(run_id=run_id, status=FAILED, error=f"{type(exc).__name__}: {exc}",
+                                   started_at=started_at, finished_at=_now(), config=config.to_dict(),
+                                   stages=stages.records))
+        except OSError as again:   # e.g. the disk is still full: the first error is the one to report
+            log.warning("could not record the failed run: %s", again)
         raise
     manifest = writer.finish(_manifest(computed, config, run_id, started_at, stages))
     checkpoint.clear(writer.folder)
@@ -183,6 +186,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
                                        shard_name=run_id, model_name=config.embedding.model,
                                        progress=progress)
         s["rows_out"] = len(embeddings.vectors)
+        s["damaged_cache_shards"] = cache.corrupt_shards
 
     if previous is not None and len(previous.known.ids) and previous.known.dim != embeddings.dim:
         previous = None

@@ -44,11 +44,15 @@ def ensure_folder(path: Path) -> Path:
         if path.exists() and not path.is_dir():
             raise OSError(errno.ENOTDIR, "it is a file, not a folder")
         path.mkdir(parents=True, exist_ok=True)
-        if not os.access(path, os.W_OK | os.X_OK):
+        if not _writable(path):
             raise OSError(errno.EACCES, "not writable")
     except OSError as exc:
         raise output_error(exc, path) from exc
     return path
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK | os.X_OK)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ read runs only through here.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +26,8 @@ from pipeline.store.layout import CHANGES, MANIFEST, REGISTRY, Layout
 from pipeline.store.records import Changes, Manifest
 from pipeline.store.registry import read_registry
 from pipeline.store.writer import TABLE_FILES, file_digest
+
+log = logging.getLogger("iceberg")
 
 
 def latest_run_id(out: str | Path) -> str | None:
@@ -203,10 +206,22 @@ class PreviousRun:
 
 
 def previous_run(out: str | Path) -> PreviousRun | None:
-    """The latest finished run under ``out``, or None when there is none."""
-    if latest_run_id(out) is None:
+    """The latest finished run under ``out`` that can be read, or None when there is none.
+
+    When the latest run's files are damaged (their checksums do not match), the newest
+    earlier run that reads cleanly stands in, so iceberg ids survive a damaged folder."""
+    latest = latest_run_id(out)
+    if latest is None:
         return None
-    run = load_run(out)
-    columns = [TicketCols.ticket_id, TicketCols.text, TicketCols.iceberg_id, TicketCols.membership]
-    tickets = run.table("tickets", columns)
-    return PreviousRun(run, tickets, run.icebergs, read_registry(run._checked(REGISTRY), tickets))
+    earlier = [m.run_id for m in reversed(list_runs(out))
+               if isinstance(m, Manifest) and m.succeeded and m.run_id < latest]
+    for run_id in [latest, *earlier]:
+        try:
+            run = load_run(out, run_id)
+            columns = [TicketCols.ticket_id, TicketCols.text, TicketCols.iceberg_id, TicketCols.membership]
+            tickets = run.table("tickets", columns)
+            return PreviousRun(run, tickets, run.icebergs, read_registry(run._checked(REGISTRY), tickets))
+        except RunUnreadable as exc:
+            log.warning("previous run %s cannot be read (%s); trying the one before it", run_id, exc,
+                        extra={"event": "previous_run_unreadable", "run_id": run_id})
+    return None
