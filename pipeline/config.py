@@ -55,6 +55,8 @@ class CleanConfig:
     boilerplate_min_share: float = 0.005   # drop short lines found in this share of tickets; 0 = off
     boilerplate_max_words: int = 6         # …of at most this many words
     min_chars: int = 3                 # shorter cleaned text is quarantined as "empty text"
+    template_min_share: float = 0.005      # a sentence in this share of tickets across topics is a template; 0 = off
+    template_max_coherence: float = 1.5    # …when its tickets' other text coheres at most this many times the corpus
 
 
 @dataclass
@@ -86,6 +88,7 @@ class ClusterConfig:
     assign_threshold: float = 0.55     # an outlier joins its nearest iceberg at this cosine or more
     sample_size: int = 30_000          # fit on at most this many tickets, assign the rest
     random_state: int = 0
+    max_share: float = 0.25            # a cluster holding more of the tickets is clustered again on its own
     split_emerging: bool = True        # split emerging sub-problems off clusters (pipeline/groups/split.py)
     split_alpha: float = 0.05          # …when their signature's enrichment passes Bonferroni at this level
     split_min_auc: float = 0.7         # …and their wording is told apart with this cross-validated AUC
@@ -171,6 +174,7 @@ ENV_PREFIX = "ICEBERG_"
 # Settings that are shares or similarities, in [0, 1], and significance levels, in (0, 1]:
 # anything else is a mistake that would otherwise pass silently or fail deep in a run.
 SHARES = frozenset({"clean.boilerplate_min_share", "cluster.assign_threshold", "cluster.split_min_auc",
+                    "cluster.max_share", "clean.template_min_share",
                     "profile.min_evidence_share", "incremental.max_new_share",
                     "incremental.max_outside_share", "incremental.pool_join_similarity",
                     "incremental.pool_join_vote"})

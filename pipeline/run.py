@@ -173,6 +173,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
                                     source=ingested.source["path"])
         tickets = prepared.tickets
         s["rows_out"] = len(tickets)
+        s.update(prepared.templates)
 
     previous = previous_run(out)
     is_new = incremental.new_ticket_mask(tickets, previous)
@@ -242,8 +243,10 @@ def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str
             return dataclasses.replace(assigned, decision=incremental.decision_record(decision, assigned.stats))
 
     with stages.stage("cluster", len(tickets)) as s:
-        assignments, centroids = cluster_assignments(tickets, embeddings.vectors, clusterer)
+        clustered = cluster_assignments(tickets, embeddings.vectors, clusterer)
+        assignments, centroids = clustered.assignments, clustered.centroids
         s["rows_out"] = int((assignments["cluster"] >= 0).sum())
+        s.update(clustered.stats)
 
     if config.cluster.split_emerging:
         with stages.stage("split", len(centroids)) as s:

@@ -31,7 +31,8 @@ def fitted(banking) -> IcebergClusterer:
 
 @pytest.fixture(scope="module")
 def clustered(tickets, banking):
-    assignments, centroids = cluster_assignments(tickets, banking.vectors, IcebergClusterer())
+    clustered = cluster_assignments(tickets, banking.vectors, IcebergClusterer())
+    assignments, centroids = clustered.assignments, clustered.centroids
     return assignments, centroids
 
 
@@ -39,7 +40,7 @@ def clustered(tickets, banking):
 
 def test_init_stores_arguments_unchanged_and_clone_works():
     params = {"min_cluster_size": 7, "min_samples": 3, "reduce_dim": 0, "merge_threshold": 0.9,
-              "assign_threshold": 0.6, "sample_size": 1000, "random_state": 42}
+              "assign_threshold": 0.6, "sample_size": 1000, "random_state": 42, "max_share": 0.5}
     model = IcebergClusterer(**params)
     assert model.get_params() == params
     copy = clone(model)
@@ -77,7 +78,11 @@ def test_passes_scikit_learn_estimator_checks():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        check_estimator(IcebergClusterer())
+        # By design a weight is not a repeated row: HDBSCAN sees each distinct text once, so
+        # copies cannot collapse its density estimate (see pipeline/groups/cluster.py).
+        check_estimator(IcebergClusterer(), expected_failed_checks={
+            "check_sample_weight_equivalence_on_dense_data":
+                "sample_weight counts copies of a distinct row, which are deliberately not repeated"})
 
 
 def test_invalid_thresholds_are_refused(banking):
@@ -93,7 +98,8 @@ def test_row_order_does_not_change_any_cluster(tickets, banking, clustered):
     for seed in (1, 2, 3):
         order = np.random.default_rng(seed).permutation(len(tickets))
         shuffled = tickets.iloc[order].reset_index(drop=True)
-        assignments, centroids = cluster_assignments(shuffled, banking.vectors[order], IcebergClusterer())
+        clustered = cluster_assignments(shuffled, banking.vectors[order], IcebergClusterer())
+        assignments, centroids = clustered.assignments, clustered.centroids
         assert assignments[TicketCols.ticket_id].tolist() == shuffled[TicketCols.ticket_id].tolist()
         got = assignments.set_index(TicketCols.ticket_id).loc[by_id.index]
         np.testing.assert_array_equal(got["cluster"].to_numpy(), by_id["cluster"].to_numpy())
@@ -104,7 +110,8 @@ def test_row_order_does_not_change_any_cluster(tickets, banking, clustered):
 
 def test_assignments_are_aligned_with_the_input_index(tickets, banking):
     reindexed = tickets.set_index(pd.Index(range(1000, 1000 + len(tickets))))
-    assignments, _ = cluster_assignments(reindexed, banking.vectors, IcebergClusterer())
+    clustered = cluster_assignments(reindexed, banking.vectors, IcebergClusterer())
+    assignments, _ = clustered.assignments, clustered.centroids
     assert assignments.index.equals(reindexed.index)
     assert assignments[TicketCols.ticket_id].tolist() == reindexed[TicketCols.ticket_id].tolist()
 
@@ -170,7 +177,8 @@ def test_fewer_tickets_than_min_cluster_size_are_all_outside(banking, n):
 
 def test_few_tickets_through_cluster_assignments(tickets, banking):
     few = tickets.iloc[:3]
-    assignments, centroids = cluster_assignments(few, banking.vectors[:3], IcebergClusterer())
+    clustered = cluster_assignments(few, banking.vectors[:3], IcebergClusterer())
+    assignments, centroids = clustered.assignments, clustered.centroids
     assert assignments["cluster"].tolist() == [OUTSIDE] * 3
     assert len(centroids) == 0
 
@@ -181,3 +189,42 @@ def test_identical_tickets_form_one_cluster(banking):
     model = IcebergClusterer(min_cluster_size=5).fit(X)
     assert len(set(model.labels_[:12])) == 1 and model.labels_[0] >= 0
     np.testing.assert_allclose(model.membership_[:12], 1.0, atol=1e-5)
+
+
+# --- duplicates and oversized clusters -------------------------------------------------------
+
+def test_identical_tickets_form_their_own_iceberg_and_do_not_collapse_the_rest(tickets, banking):
+    """60 identical tickets alone make one iceberg; 40 of them among ordinary tickets leave the
+    ordinary clustering as it was, and every copy lands in one cluster."""
+    copies = 60
+    alone = pd.DataFrame({TicketCols.ticket_id: [f"D{i:03d}" for i in range(copies)],
+                          TicketCols.text: ["My card payment was declined twice today"] * copies})
+    vector = np.repeat(banking.vectors[:1], copies, axis=0)
+    clustered = cluster_assignments(alone, vector, IcebergClusterer())
+    assert clustered.assignments["cluster"].nunique() == 1 and (clustered.assignments["cluster"] == 0).all()
+    assert clustered.stats["duplicate_tickets"] == copies - 1
+
+    base = cluster_assignments(tickets, banking.vectors, IcebergClusterer())
+    extra = tickets.iloc[[0] * 40].assign(**{TicketCols.ticket_id: [f"Z{i:03d}" for i in range(40)]})
+    mixed = pd.concat([tickets, extra], ignore_index=True)
+    with_copies = cluster_assignments(mixed, np.vstack([banking.vectors, banking.vectors[[0] * 40]]),
+                                      IcebergClusterer())
+    labels = with_copies.assignments["cluster"].to_numpy()
+    assert len(set(labels[-40:])) == 1 and labels[-1] == labels[0]
+    assert len(with_copies.centroids) >= len(base.centroids) - 1
+    largest = np.bincount(labels[labels >= 0]).max()
+    assert largest <= np.bincount(base.assignments["cluster"][base.assignments["cluster"] >= 0]).max() + 41
+
+
+def test_a_cluster_holding_an_implausible_share_is_clustered_again(banking):
+    """The same sentences appended to every query pull them together: clusters of over a
+    quarter of the tickets appear, and max_share sends each back to HDBSCAN for its parts."""
+    texts = [f"{t} Order 482913. Sent from my iPhone. Customer portal ticket." for t in banking.queries["text"]]
+    X = banking.embedder.encode(texts).vectors
+    unsplit = IcebergClusterer(max_share=1.0).fit(X)
+    largest = np.bincount(unsplit.labels_[unsplit.labels_ >= 0]).max() / len(X)
+    assert largest > 0.25 and unsplit.resplit_ == []
+    model = IcebergClusterer(max_share=0.25).fit(X)
+    assert model.resplit_ and all(r["share"] > 0.25 and r["parts"] >= 2 for r in model.resplit_)
+    assert model.n_clusters_ > unsplit.n_clusters_
+    assert np.bincount(model.labels_[model.labels_ >= 0]).max() / len(X) < largest

@@ -173,7 +173,8 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
     min_size = clusterer.min_cluster_size_for(len(tickets))
     if pooled_new >= max(inc.pool_min_new, 1) and len(pool) >= min_size:
         model = clone(clusterer).set_params(min_cluster_size=min_size)
-        frame, pool_centroids = cluster_assignments(tickets.iloc[pool], vectors[pool], model)
+        clustered = cluster_assignments(tickets.iloc[pool], vectors[pool], model)
+        frame, pool_centroids = clustered.assignments, clustered.centroids
         labels = frame["cluster"].to_numpy()
         pool_stats.update(pool_clustered=True, pool_clusters=len(pool_centroids))
         faded = [j for j in range(len(known.ids)) if not known.active[j]]

@@ -11,13 +11,14 @@ the personal data. A ticket whose text is (almost) empty once cleaned is quarant
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from pipeline.text.clean import cleaned_texts
-from pipeline.config import Config, RedactConfig
+from pipeline.config import CleanConfig, Config, RedactConfig
 from pipeline.sources.ingest import InputError
+from pipeline.text.templates import template_fragments, without_templates
 from pipeline.text.redact import pseudonymise_id, redacted_texts
 from pipeline.schemas import QuarantineCols, TicketCols
 
@@ -33,6 +34,7 @@ class Prepared:
     tickets: pd.DataFrame
     quarantine: pd.DataFrame
     redactions: dict[str, int]      # personal-data items replaced, per kind
+    templates: dict = field(default_factory=dict)   # template fragments found and removed
 
 
 def prepared_tickets(tickets: pd.DataFrame, quarantine: pd.DataFrame, config: Config,
@@ -41,6 +43,7 @@ def prepared_tickets(tickets: pd.DataFrame, quarantine: pd.DataFrame, config: Co
     counts: Counter[str] = Counter()
     text, found = redacted_texts(cleaned_texts(tickets[TicketCols.text], config.clean), config.redact)
     counts.update(found)
+    text, templates = _without_template_fragments(text, config.clean)
     tickets = tickets.assign(**{TicketCols.text: text})
     tickets, more = redacted_columns(tickets, config.redact)
     counts.update(more)
@@ -62,7 +65,17 @@ def prepared_tickets(tickets: pd.DataFrame, quarantine: pd.DataFrame, config: Co
     if too_short.any():
         quarantine = pd.concat([quarantine, rejected], ignore_index=True)
         quarantine = quarantine.sort_values(QuarantineCols.source_row, kind="stable", ignore_index=True)
-    return Prepared(tickets.loc[~too_short].reset_index(drop=True), quarantine, dict(counts))
+    return Prepared(tickets.loc[~too_short].reset_index(drop=True), quarantine, dict(counts), templates)
+
+
+def _without_template_fragments(text: pd.Series, config: CleanConfig) -> tuple[pd.Series, dict]:
+    """``text`` without the corpus's template fragments (``pipeline.text.templates``)."""
+    if config.template_min_share <= 0:
+        return text, {}
+    fragments = template_fragments(text, min_share=config.template_min_share,
+                                   max_coherence_ratio=config.template_max_coherence)
+    text, changed = without_templates(text, fragments)
+    return text, fragments.record(changed)
 
 
 def redacted_columns(frame: pd.DataFrame, config: RedactConfig) -> tuple[pd.DataFrame, Counter[str]]:
