@@ -245,8 +245,8 @@ def test_options_lists_and_text():
 
 def test_encodings_and_files(tmp_path):
     encoding = TextEncoding()
-    assert all(encoding.is_satisfied_by(e) for e in ("utf-8", "cp1252", "latin-1", "UTF8"))
-    assert not any(encoding.is_satisfied_by(e) for e in ("rot13", "base64", "no-such", "", 8))
+    assert all(encoding.is_satisfied_by(e) for e in ("utf-8", "cp1252", "latin-1", "UTF8", "utf-16"))
+    assert not any(encoding.is_satisfied_by(e) for e in ("rot13", "base64", "zlib", "no-such", "", 8))
     path = tmp_path / "events.csv"
     path.write_text("date,name\n", encoding="utf-8")
     assert ExistingFile().is_satisfied_by(str(path))
