@@ -78,7 +78,7 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
       iceberg run --input tickets.csv --mode assign --log-format json --quiet   # nightly
       iceberg run --input tickets.csv --dry-run
     """
-    config = load_config(config_path, parse_assignments(list(assignments)))   # validated: exit 5 before any work
+    config = load_config(config_path, parse_assignments(list(assignments)))   # validated: exit 5 first
     _configure_logging(quiet, log_format)
     if not dry_run:   # before the heavy imports; ``run`` takes the lock itself
         from pipeline.store.lock import raise_if_locked

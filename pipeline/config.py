@@ -18,15 +18,14 @@ and an example fix.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
-from pipeline.constraints import (Constraint, ExistingFile, Flag, Interval, ListOf, Matches, Options, Requires, Text,
-                                  TextEncoding)
+from pipeline.constraints import (Constraint, ExistingFile, Interval, ListOf, Matches, Options, Origin,
+                                  Requires, Text, TextEncoding, setting, violation)
 from pipeline.errors import ConfigError
 
 # Choices that the stages also know (tests/test_settings.py checks that they agree).
@@ -38,22 +37,6 @@ PERIODS = ("D", "W", "M")
 MODES = ("auto", "assign", "full")
 
 
-def setting(default: Any, *constraints: Constraint, example: Any = None) -> Any:
-    """A dataclass field whose value must satisfy one of ``constraints``.
-
-    Without constraints the default's type is the constraint. ``example`` (default: the
-    default) is the value an error message suggests.
-    """
-    if not constraints:
-        constraints = (_TYPE_CONSTRAINTS[type(default)],)
-    metadata = {"constraints": constraints, "example": default if example is None else example}
-    if isinstance(default, list):
-        return dataclasses.field(default_factory=lambda: list(default), metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
-
-
-_TYPE_CONSTRAINTS: dict[type, Constraint] = {bool: Flag(), str: Text(), int: Interval(int), float: Interval(float),
-                                             list: ListOf(Text())}
 COUNT = Interval(int, 0, None)              # a number of things, days or percent; 0 allowed
 POSITIVE = Interval(int, 1, None)
 SHARE = Interval(float, 0, 1)               # shares and similarities
@@ -61,14 +44,17 @@ LEVEL = Interval(float, 0, 1, closed="right")   # significance levels and thresh
 SEED = Interval(int, 0, 2**32 - 1)          # numpy's and scikit-learn's seeds
 COLUMN = Text()                             # a column name; "" = detect it
 COLUMNS = ListOf(Text(non_empty=True))
+DELIMITER = Matches(r"auto|tab|\\t|[^\n\r\"]", "'auto', 'tab' or a single character")
+DEVICE = Matches(r"cpu|mps|cuda(:\d+)?", "'cpu', 'cuda', 'cuda:N' or 'mps'")
+WEBHOOK = Matches(r"https?://\S+", "an http:// or https:// URL")
 
 
 @dataclass
 class InputConfig:
-    format: str = setting("auto", Options(*INPUT_FORMATS), example="csv")          # auto: by file extension
-    encoding: str = setting("auto", Options("auto"), TextEncoding(), example="cp1252")   # auto: BOM, charset-normalizer
-    delimiter: str = setting("auto", Matches(r"auto|tab|\\t|[^\n\r\"]", "'auto', 'tab' or a single character"),
-                             example=";")     # auto-sniffed CSV dialect, or e.g. ";"
+    format: str = setting("auto", Options(*INPUT_FORMATS), example="csv")   # auto: by file extension
+    # auto: a BOM, else UTF-8, else charset-normalizer's guess
+    encoding: str = setting("auto", Options("auto"), TextEncoding(), example="cp1252")
+    delimiter: str = setting("auto", DELIMITER, example=";")               # auto: sniffed CSV dialect
 
 
 @dataclass
@@ -81,12 +67,12 @@ class ColumnsConfig:
     body: list[str] = setting([], COLUMNS, example=["subject", "description"])
     customer: str = setting("", COLUMN, example="customer_id")
     agent: str = setting("", COLUMN, example="agent")
-    account: str = setting("", COLUMN, example="account_id")   # organisation / company the customer belongs to
-    segment: str = setting("", COLUMN, example="segment")      # segment or tier; stays a dimension when it qualifies as one
-    revenue: str = setting("", COLUMN, example="mrr")          # revenue per customer; never detected; gives value_at_risk
+    account: str = setting("", COLUMN, example="account_id")   # the customer's organisation / company
+    segment: str = setting("", COLUMN, example="segment")      # or tier; also a dimension if it is one
+    revenue: str = setting("", COLUMN, example="mrr")          # never detected; gives value_at_risk
     dimensions: list[str] = setting([], COLUMNS, example=["product", "region"])   # empty: auto-detect
     exclude: list[str] = setting([], COLUMNS, example=["agent"])                  # never used as dimensions
-    max_dimension_values: int = setting(50, COUNT)     # auto-detected dimensions have at most this many values
+    max_dimension_values: int = setting(50, COUNT)     # auto-detected dimensions have at most this many
 
 
 @dataclass
@@ -94,7 +80,7 @@ class CleanConfig:
     strip_quoted_replies: bool = setting(True)
     strip_signatures: bool = setting(True)
     neutralise_masks: bool = setting(True)             # CFPB-style XXXX, XX/XX/XXXX, {$12.00}
-    boilerplate_min_share: float = setting(0.005, SHARE)   # drop short lines found in this share of tickets; 0 = off
+    boilerplate_min_share: float = setting(0.005, SHARE)   # short lines in this share of tickets; 0 = off
     boilerplate_max_words: int = setting(6, POSITIVE)      # …of at most this many words
     min_chars: int = setting(3, POSITIVE)              # shorter cleaned text is quarantined as "empty text"
 
@@ -102,88 +88,103 @@ class CleanConfig:
 @dataclass
 class RedactConfig:
     enabled: bool = setting(True)
-    kinds: list[str] = setting(["email", "url", "iban", "card", "ip", "phone"], ListOf(Options(*REDACT_KINDS)))
+    kinds: list[str] = setting(["email", "url", "iban", "card", "ip", "phone"],
+                               ListOf(Options(*REDACT_KINDS)))
 
 
 @dataclass
 class EmbeddingConfig:
-    model: str = setting("all-MiniLM-L6-v2", Text(non_empty=True))   # a sentence-transformers name or a local folder
+    model: str = setting("all-MiniLM-L6-v2", Text(non_empty=True))   # sentence-transformers name or folder
     backend: str = setting("onnx-int8", Options(*EMBEDDING_BACKENDS))  # torch for GPUs
-    device: str = setting("cpu", Matches(r"cpu|mps|cuda(:\d+)?", "'cpu', 'cuda', 'cuda:N' or 'mps'"))  # not cpu: see RULES
+    device: str = setting("cpu", DEVICE)               # other than cpu needs backend "torch" (RULES)
     batch_size: int = setting(64, POSITIVE)
     threads: int = setting(0, COUNT)                   # CPU threads for the model; 0 = number of cores
     long_text: str = setting("chunk", Options(*LONG_TEXT))   # chunk (embed windows, mean-pool) | truncate
-    window_tokens: int = setting(128, Interval(int, 3, None))   # tokens per window, 2 special (capped by the model)
+    window_tokens: int = setting(128, Interval(int, 3, None))   # per window, 2 special; capped by the model
     max_chunks: int = setting(8, POSITIVE)             # at most this many windows per ticket
-    model_cache: str = setting("", Text(), example="/var/cache/iceberg/models")   # ONNX exports; "" = ~/.cache/iceberg/models
+    # where ONNX exports are kept; "" = ~/.cache/iceberg/models
+    model_cache: str = setting("", Text(), example="/var/cache/iceberg/models")
 
 
 @dataclass
 class ClusterConfig:
-    min_cluster_size: int = setting(0, Interval(int, 2, None), Options(0, note="auto"),
-                                    example=15)        # 0 = auto: n_tickets / 500, kept between 5 and 15
+    # 0 = auto: n_tickets / 500, kept between 5 and 15
+    min_cluster_size: int = setting(0, Interval(int, 2, None), Options(0, note="auto"), example=15)
     min_samples: int = setting(5, POSITIVE)
     reduce_dim: int = setting(30, COUNT)               # PCA components before HDBSCAN; 0 = none
-    merge_threshold: float = setting(0.80, LEVEL)      # merge clusters whose centroids are this similar (cosine)
-    assign_threshold: float = setting(0.55, SHARE)     # an outlier joins its nearest iceberg at this cosine or more
+    merge_threshold: float = setting(0.80, LEVEL)      # merge clusters whose centroids are this similar
+    assign_threshold: float = setting(0.55, SHARE)     # an outlier joins its nearest iceberg at this cosine
     sample_size: int = setting(30_000, POSITIVE)       # fit on at most this many tickets, assign the rest
     random_state: int = setting(0, SEED)
-    split_emerging: bool = setting(True)               # split emerging sub-problems off clusters (pipeline/groups/split.py)
-    split_alpha: float = setting(0.05, LEVEL)          # …when their signature's enrichment passes Bonferroni at this level
-    split_min_auc: float = setting(0.7, SHARE)         # …and their wording is told apart with this cross-validated AUC
+    split_emerging: bool = setting(True)               # split emerging sub-problems off (groups/split.py)
+    split_alpha: float = setting(0.05, LEVEL)          # …when their signature passes Bonferroni at this
+    split_min_auc: float = setting(0.7, SHARE)         # …and their wording is told apart at this CV AUC
 
 
 @dataclass
 class ProfileConfig:
     period: str = setting("W", Options(*PERIODS))      # timeline bucket: D | W | M
-    fdr_alpha: float = setting(0.05, LEVEL)            # q-value threshold for an attribute to count as evidence
-    min_evidence_count: int = setting(5, COUNT)        # …and at least this many of the iceberg's tickets in its window
-    min_evidence_share: float = setting(0.10, SHARE)   # …and at least this share of them (docs/analytics.md)
-    events: str = setting("", ExistingFile(), Options("", note="none"),   # CSV of events (date, name[, dimension,
-                          example="sample_data/helpdesk_events.csv")     # value]) to match onsets with; "" = none
+    fdr_alpha: float = setting(0.05, LEVEL)            # q-value threshold for an attribute to be evidence
+    min_evidence_count: int = setting(5, COUNT)        # …and this many of its tickets in its window
+    min_evidence_share: float = setting(0.10, SHARE)   # …and this share of them (docs/analytics.md)
+    # CSV of events (date, name[, dimension, value]) to match onsets with; "" = none
+    events: str = setting("", ExistingFile(), Options("", note="none"),
+                          example="sample_data/helpdesk_events.csv")
     n_keywords: int = setting(8, POSITIVE)
     n_representatives: int = setting(5, POSITIVE)
 
 
 @dataclass
 class IncrementalConfig:
-    """How a run on a grown input chooses between assigning and re-clustering (``--mode``)."""
+    """How a run on a grown input chooses between assigning and re-clustering (``--mode``).
+
+    In auto mode a run re-clusters in full when the data is ``full_every_days`` newer than
+    at the last full run, when new or changed tickets exceed ``max_new_share`` of the
+    previous run's, or — judged once ``min_new_for_signals`` are new — when more than
+    ``max_outside_share`` of them stay outside or their mean similarity to their iceberg
+    is ``max_drift`` below the old members'. The outlier pool is re-clustered once
+    ``pool_min_new`` tickets joined it; a pool cluster ``pool_join_similarity`` alike to an
+    iceberg joins it, or when ``pool_join_vote`` of its tickets are nearest to one iceberg
+    whose nearest tickets are that alike.
+    """
 
     mode: str = setting("auto", Options(*MODES))      # the CLI's --mode overrides it
-    full_every_days: int = setting(7, COUNT)          # auto: full re-cluster once the data is this many days newer than the last full run
-    max_new_share: float = setting(0.25, SHARE)       # auto: full when new or changed tickets exceed this share of the previous run's
-    max_outside_share: float = setting(0.5, SHARE)    # auto: full when more than this share of the new tickets is left outside…
-    min_new_for_signals: int = setting(20, COUNT)     # …or drifts, but only judged once at least this many tickets are new
-    max_drift: float = setting(0.10, Interval(float, 0, 2))   # auto: full when new tickets' mean similarity to their
-                                                              # iceberg is this much below the old members'
+    full_every_days: int = setting(7, COUNT)
+    max_new_share: float = setting(0.25, SHARE)
+    max_outside_share: float = setting(0.5, SHARE)
+    min_new_for_signals: int = setting(20, COUNT)
+    max_drift: float = setting(0.10, Interval(float, 0, 2))
+    # cosine a new ticket needs to join an iceberg; -1 = cluster.assign_threshold
     assign_threshold: float = setting(-1.0, SHARE, Options(-1.0, note="cluster.assign_threshold"),
-                                      example=0.55)   # cosine a new ticket needs to join an iceberg; -1 = cluster.assign_threshold
-    pool_min_new: int = setting(1, COUNT)             # re-cluster the outlier pool when at least this many tickets joined it this run
-    pool_join_similarity: float = setting(0.80, SHARE)   # a pool cluster this similar to an existing iceberg joins it instead of being born
-    pool_join_vote: float = setting(0.5, SHARE)       # …or when this share of its tickets are nearest to one iceberg whose nearest tickets are that alike
+                                      example=0.55)
+    pool_min_new: int = setting(1, COUNT)
+    pool_join_similarity: float = setting(0.80, SHARE)
+    pool_join_vote: float = setting(0.5, SHARE)
 
 
 @dataclass
 class AlertsConfig:
     """Rules that turn changes.json entries into alerts, and an optional webhook."""
 
-    new_min_customers: int = setting(5, COUNT)        # alert on a new iceberg with at least this many customers (0 = off)
+    new_min_customers: int = setting(5, COUNT)        # alert on a new iceberg with this many customers; 0 off
     new_min_size: int = setting(5, COUNT)             # …and at least this many tickets
-    growth_min_pct: float = setting(50.0, Interval(float, 0, None))   # alert on an iceberg that grew by at least this
-                                                                      # percentage since the previous run (0 = off)
+    growth_min_pct: float = setting(50.0, Interval(float, 0, None))   # alert on growth by this % (0 = off)
     growth_min_size: int = setting(10, COUNT)         # …and has at least this many tickets now
     growth_min_new: int = setting(3, COUNT)           # …and at least this many more tickets than before
     on_merge_split: bool = setting(False)             # alert on merged and split icebergs too
-    webhook_url: str = setting("", Matches(r"https?://\S+", "an http:// or https:// URL"), Options("", note="no webhook"),
-                               example="https://hooks.example.com/iceberg")   # POST changes' alerts as JSON here ("" = no webhook)
+    # POST changes' alerts as JSON here ("" = no webhook)
+    webhook_url: str = setting("", WEBHOOK, Options("", note="no webhook"),
+                               example="https://hooks.example.com/iceberg")
     webhook_timeout: float = setting(5.0, Interval(float, 0, None, closed="neither"))   # seconds per attempt
-    webhook_retries: int = setting(3, COUNT)          # attempts in all (0 counts as 1), with exponential back-off
-    webhook_backoff: float = setting(1.0, Interval(float, 0, None))   # seconds before the second attempt; doubles each time (capped at 30 s)
+    webhook_retries: int = setting(3, COUNT)          # attempts in all (0 counts as 1), backing off
+    webhook_backoff: float = setting(1.0, Interval(float, 0, None))   # s before the 2nd; doubles (≤ 30 s)
     webhook_on_empty: bool = setting(False)           # also POST when a run has no alerts
 
 
+# Rules between settings, checked once every setting has its own value.
 RULES = (
-    Requires("embedding.device", lambda device: device != "cpu", "embedding.backend", Options("torch"), "torch"),
+    Requires("embedding.device", lambda device: device != "cpu",
+             "embedding.backend", Options("torch"), example="torch"),
 )
 
 
@@ -227,14 +228,6 @@ class Config:
         ``Config`` in code.
         """
         return _validated(self, {})
-
-
-class Origin(NamedTuple):
-    """Where a setting's value came from: ``kind`` is set, env, file or recorded."""
-
-    kind: str
-    label: str          # "--set", the variable's name, the file's path, or the record's description
-    given: Any          # the value as given, before coercion
 
 
 def settings(config: Config | None = None) -> list[tuple[str, dataclasses.Field]]:
@@ -321,7 +314,8 @@ def _set(config: Config, dotted: str, value: Any, origin: Origin) -> Origin:
     where = "" if origin.kind == "set" else f" (in {origin.label})"
     if section is None or not dataclasses.is_dataclass(section):
         known = ", ".join(f.name for f in dataclasses.fields(config))
-        raise ConfigError(f"unknown config section {section_name!r} in {dotted!r}{where}; known sections: {known}")
+        raise ConfigError(f"unknown config section {section_name!r} in {dotted!r}{where}; "
+                          f"known sections: {known}")
     fields = {f.name: f for f in dataclasses.fields(section)}
     if key not in fields:
         raise ConfigError(f"unknown setting {dotted!r}{where}; [{section_name}] has: {', '.join(fields)}")
@@ -349,14 +343,16 @@ def _validated(config: Config, origins: Mapping[str, Origin], *, files: bool = T
         constraints = field.metadata["constraints"]
         if not any(_holds(c, value, files) for c in constraints):
             allowed = " or ".join(c.describe() for c in constraints)
-            raise ConfigError(_message(dotted, allowed, value, origins.get(dotted), field.metadata["example"]))
+            raise ConfigError(violation(dotted, allowed, value, origins.get(dotted),
+                                        field.metadata["example"], env_name=_env_name(dotted)))
     for rule in RULES:
         value, other = _value(config, rule.setting), _value(config, rule.other)
         if rule.applies(value) and not rule.allowed.is_satisfied_by(other):
             allowed = f"{rule.allowed.describe()} when {rule.setting} is {value!r}"
             origin = origins.get(rule.other)
-            raise ConfigError(_message(rule.other, allowed, other, origin or origins.get(rule.setting),
-                                       rule.example, cited=origin is not None))
+            raise ConfigError(violation(rule.other, allowed, other, origin or origins.get(rule.setting),
+                                        rule.example, env_name=_env_name(rule.other),
+                                        cited=origin is not None))
     return config
 
 
@@ -371,38 +367,6 @@ def _holds(constraint: Constraint, value: Any, files: bool) -> bool:
     return constraint.is_satisfied_by(value)
 
 
-def _message(dotted: str, allowed: str, value: Any, origin: Origin | None, example: Any, *,
-             cited: bool = True) -> str:
-    """One line: the setting, what it allows, the value and where it came from, and a fix.
-
-    ``cited``: the value came from ``origin`` (else ``origin`` only says how to fix it).
-    """
-    kind = origin.kind if origin is not None else "default"
-    given = origin.given if cited and kind in ("set", "env", "file") else value
-    source = {"env": " from ", "file": " in ", "recorded": " in "}.get(kind, "") if cited else ""
-    source = source and source + origin.label
+def _env_name(dotted: str) -> str:
     section, _, key = dotted.partition(".")
-    if kind == "file":
-        fix = f"{key} = {_toml_text(example)} under [{section}]" + ("" if cited else f" in {origin.label}")
-    elif kind == "env":
-        fix = f"{ENV_PREFIX}{section.upper()}__{key.upper()}={_cli_text(example)}"
-    else:
-        fix = f"--set {dotted}={_cli_text(example)}"
-    return f"setting {dotted!r} must be {allowed}; got {given!r}{source} (e.g. {fix})"
-
-
-def _cli_text(value: Any) -> str:
-    """``value`` as one would type it after ``--set key=``."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list):
-        return ",".join(map(str, value)) if value else "[]"
-    return '""' if value == "" else str(value)
-
-
-def _toml_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_text(v) for v in value) + "]"
-    return json.dumps(value) if isinstance(value, str) else repr(value)
+    return f"{ENV_PREFIX}{section.upper()}__{key.upper()}"

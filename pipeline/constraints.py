@@ -1,14 +1,16 @@
 """What a setting's value may be: small constraint objects declared next to each setting.
 
-scikit-learn's ``_parameter_constraints`` is the model: a setting lists one or more
-constraints and a value is valid when it satisfies any of them. Each constraint checks
-the value's type as well as its range or choices, and ``describe()`` says in words what
-it allows; ``pipeline.config`` joins those into its one-line error messages
-("must be a float in (0, 1]; got 2").
+scikit-learn's ``_parameter_constraints`` is the model: ``setting(default, *constraints)``
+puts them in the dataclass field's metadata, and a value is valid when it satisfies any
+of them. Each constraint checks the value's type as well as its range or choices, and
+``describe()`` says in words what it allows; ``violation`` joins those into the one-line
+error messages of ``pipeline.config`` ("must be a float in (0, 1]; got 2 (e.g. …)").
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -171,7 +173,8 @@ class ExistingFile(Constraint):
 
 
 class Requires(NamedTuple):
-    """A rule between settings: when ``setting``'s value passes ``applies``, ``other`` must satisfy ``allowed``.
+    """A rule between settings: when ``setting``'s value passes ``applies``, ``other`` must
+    satisfy ``allowed``.
 
     ``example`` is the value of ``other`` an error message suggests.
     """
@@ -185,3 +188,69 @@ class Requires(NamedTuple):
 
 def _shown(value: Any) -> str:
     return repr(value) if not isinstance(value, float) else f"{value:g}"
+
+
+_TYPE_CONSTRAINTS: dict[type, Constraint] = {bool: Flag(), str: Text(), int: Interval(int),
+                                             float: Interval(float), list: ListOf(Text())}
+
+
+def setting(default: Any, *constraints: Constraint, example: Any = None) -> Any:
+    """A dataclass field whose value must satisfy one of ``constraints``.
+
+    Without constraints the default's type is the constraint. ``example`` (default: the
+    default) is the value an error message suggests.
+    """
+    if not constraints:
+        constraints = (_TYPE_CONSTRAINTS[type(default)],)
+    metadata = {"constraints": constraints, "example": default if example is None else example}
+    if isinstance(default, list):
+        return dataclasses.field(default_factory=lambda: list(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+# --- how a violation reads -----------------------------------------------------------------
+
+class Origin(NamedTuple):
+    """Where a setting's value came from: ``kind`` is set, env, file or recorded."""
+
+    kind: str
+    label: str          # "--set", the variable's name, the file's path, or the record's description
+    given: Any          # the value as given, before coercion
+
+
+def violation(dotted: str, allowed: str, value: Any, origin: Origin | None, example: Any, *,
+              env_name: str, cited: bool = True) -> str:
+    """One line: the setting, what it allows, the value and where it came from, and a fix
+    written the way the value was given (``--set``, ``env_name``, or the TOML file).
+
+    ``cited``: the value came from ``origin`` (else ``origin`` only says how to fix it).
+    """
+    kind = origin.kind if origin is not None else "default"
+    given = origin.given if cited and kind in ("set", "env", "file") else value
+    source = {"env": " from ", "file": " in ", "recorded": " in "}.get(kind, "") if cited else ""
+    source = source and source + origin.label
+    section, _, key = dotted.partition(".")
+    if kind == "file":
+        fix = f"{key} = {_toml_text(example)} under [{section}]" + ("" if cited else f" in {origin.label}")
+    elif kind == "env":
+        fix = f"{env_name}={_cli_text(example)}"
+    else:
+        fix = f"--set {dotted}={_cli_text(example)}"
+    return f"setting {dotted!r} must be {allowed}; got {given!r}{source} (e.g. {fix})"
+
+
+def _cli_text(value: Any) -> str:
+    """``value`` as one would type it after ``--set key=``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(map(str, value)) if value else "[]"
+    return '""' if value == "" else str(value)
+
+
+def _toml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_text(v) for v in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else repr(value)

@@ -128,9 +128,12 @@ def test_type_errors_name_the_setting_and_the_value(sets, env, names):
 
 
 @pytest.mark.parametrize("setting, value, allowed", [
-    ("cluster.merge_threshold", "1.5", "a float in (0, 1]"), ("cluster.merge_threshold", "0", "a float in (0, 1]"),
-    ("cluster.split_alpha", "0", "a float in (0, 1]"), ("cluster.split_min_auc", "1.5", "a float in [0, 1]"),
-    ("profile.fdr_alpha", "-0.05", "a float in (0, 1]"), ("incremental.pool_join_vote", "2", "a float in [0, 1]"),
+    ("cluster.merge_threshold", "1.5", "a float in (0, 1]"),
+    ("cluster.merge_threshold", "0", "a float in (0, 1]"),
+    ("cluster.split_alpha", "0", "a float in (0, 1]"),
+    ("cluster.split_min_auc", "1.5", "a float in [0, 1]"),
+    ("profile.fdr_alpha", "-0.05", "a float in (0, 1]"),
+    ("incremental.pool_join_vote", "2", "a float in [0, 1]"),
     ("embedding.batch_size", "0", "an int ≥ 1"), ("alerts.webhook_timeout", "0", "a float > 0"),
 ])
 def test_values_outside_their_range_name_the_setting_the_range_and_the_value(setting, value, allowed):
@@ -237,7 +240,7 @@ def test_recorded_settings_are_validated_but_need_not_find_their_files():
     config = Config.from_dict(recorded)
     assert config.profile.events == "/gone/events.csv" and config.cluster.merge_threshold == 1.0
     recorded["profile"]["period"] = "Q"
-    with pytest.raises(ConfigError, match=r"'profile.period' must be one of 'D', 'W', 'M'; got 'Q' in run r1"):
+    with pytest.raises(ConfigError, match=r"'profile.period' must be one of .*; got 'Q' in run r1"):
         Config.from_dict(recorded, source="run r1")
-    with pytest.raises(ConfigError, match=r"'profile.events' must be the path of an existing file or '' \(none\)"):
+    with pytest.raises(ConfigError, match=r"'profile.events' must be the path of an existing file or ''"):
         resolved(sets=["profile.events=/gone/events.csv"])

@@ -52,7 +52,8 @@ def _exactly(text: str) -> re.Pattern[str]:
 
 
 @pytest.mark.parametrize("text, found, not_found", [
-    ("iceberg run", ["`iceberg run --input x`", "iceberg run …", "(iceberg run)"], ["iceberg runs list", "iceberg run-x"]),
+    ("iceberg run", ["`iceberg run --input x`", "iceberg run …", "(iceberg run)"],
+     ["iceberg runs list", "iceberg run-x"]),
     ("--out", ["[--out DIR]", "--out=x", "`--out`"], ["--output", "--out-dir", "x--out"]),
     ("-q", ["`-q`", "[--quiet, -q]"], ["-quiet", "--q"]),
 ])
