@@ -200,7 +200,7 @@ def _choices(dotted: str) -> tuple:
 
 
 def test_the_declared_choices_are_those_the_stages_know():
-    from pipeline.analysis.profile import PERIODS as TIMELINE_PERIODS
+    from pipeline.analysis.timing import PERIODS as TIMELINE_PERIODS
     from pipeline.embed import BACKENDS
     from pipeline.groups.incremental import MODES as INCREMENTAL_MODES
     from pipeline.sources.ingest import FORMATS
