@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.config import load_config, parse_assignments
+from pipeline.config import MODES, load_config, parse_assignments
 from pipeline.errors import (EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,  # noqa: F401 (EXIT_CODES: docs)
                              IcebergError, InputNotFound)
 from pipeline.ops.logs import LOG_FORMATS
@@ -50,8 +50,9 @@ def cli() -> None:
 @click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
               help="Output folder: runs/<run_id>/, latest, cache/.")
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
-              help="Override one setting, e.g. --set cluster.min_cluster_size=20 (repeatable).")
-@click.option("--mode", type=click.Choice(["auto", "assign", "full"]), default=None,
+              help="Override one setting, e.g. --set cluster.min_cluster_size=20 (repeatable; every "
+                   "setting is checked before any work).")
+@click.option("--mode", type=click.Choice(MODES), default=None,
               help="assign: put new tickets into existing icebergs; full: re-cluster everything; "
                    "auto (default, incremental.mode): decide from documented signals.")
 @click.option("--resume", is_flag=True,
@@ -77,6 +78,7 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
       iceberg run --input tickets.csv --mode assign --log-format json --quiet   # nightly
       iceberg run --input tickets.csv --dry-run
     """
+    config = load_config(config_path, parse_assignments(list(assignments)))   # validated: exit 5 first
     _configure_logging(quiet, log_format)
     if not dry_run:   # before the heavy imports; ``run`` takes the lock itself
         from pipeline.store.lock import raise_if_locked
@@ -84,7 +86,6 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
         raise_if_locked(out)
     from pipeline.run import run
 
-    config = load_config(config_path, parse_assignments(list(assignments)))
     if not input_path.exists():
         raise InputNotFound(f"input file {str(input_path)!r} not found; pass an existing CSV, JSONL "
                             "or Parquet export to --input")

@@ -1,11 +1,18 @@
 """Settings: defaults, overridden by a TOML file, then ICEBERG_* variables, then --set.
 
-Every setting lives in one dataclass below, grouped by section; the README's
-configuration reference lists them all (a test checks that it does). Precedence, lowest
-first: the defaults here, ``iceberg.toml``, environment variables named
+Every setting lives in one dataclass below, grouped by section, declared with
+``setting(default, *constraints)``: what values it accepts sits next to it (scikit-learn's
+``_parameter_constraints`` is the model; the constraint classes are in
+``pipeline.constraints``), and rules between settings are in ``RULES``. The README's
+configuration reference lists every setting (a test checks that it does).
+
+Precedence, lowest first: the defaults here, ``iceberg.toml``, environment variables named
 ``ICEBERG_<SECTION>__<KEY>`` (e.g. ``ICEBERG_CLUSTER__MIN_CLUSTER_SIZE=20``), and
 ``--set section.key=value`` on the command line. Values given as text are read as TOML
-values (``20``, ``true``, ``["a", "b"]``) and fall back to a plain string.
+values (``20``, ``true``, ``["a", "b"]``) and fall back to a plain string. The resolved
+settings are validated once, when they are loaded, before any work: a bad one raises a
+``ConfigError`` (exit 5) naming the setting, the value, where it came from, what is allowed
+and an example fix.
 """
 
 from __future__ import annotations
@@ -13,202 +20,248 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from pipeline.constraints import (Constraint, ExistingFile, Interval, ListOf, Matches, Options, Origin,
+                                  Requires, Text, TextEncoding, setting, violation)
 from pipeline.errors import ConfigError
 
+# Choices that the stages also know (tests/test_settings.py checks that they agree).
+INPUT_FORMATS = ("auto", "csv", "jsonl", "parquet")
+REDACT_KINDS = ("url", "email", "iban", "card", "ip", "phone")
+EMBEDDING_BACKENDS = ("onnx-int8", "onnx", "torch")
+LONG_TEXT = ("chunk", "truncate")
+PERIODS = ("D", "W", "M")
+MODES = ("auto", "assign", "full")
 
+
+COUNT = Interval(int, 0, None)              # a number of things, days or percent; 0 allowed
+POSITIVE = Interval(int, 1, None)
+SHARE = Interval(float, 0, 1)               # shares and similarities
+LEVEL = Interval(float, 0, 1, closed="right")   # significance levels and thresholds above 0
+SEED = Interval(int, 0, 2**32 - 1)          # numpy's and scikit-learn's seeds
+COLUMN = Text()                             # a column name; "" = detect it
+COLUMNS = ListOf(Text(non_empty=True))
+DELIMITER = Matches(r"auto|tab|\\t|[^\n\r\"]", "'auto', 'tab' or a single character")
+DEVICE = Matches(r"cpu|mps|cuda(:\d+)?", "'cpu', 'cuda', 'cuda:N' or 'mps'")
+WEBHOOK = Matches(r"https?://\S+", "an http:// or https:// URL")
 
 
 @dataclass
 class InputConfig:
-    format: str = "auto"          # auto | csv | jsonl | parquet
-    encoding: str = "auto"        # auto-detected (BOM, charset-normalizer) or e.g. "cp1252"
-    delimiter: str = "auto"       # auto-sniffed CSV dialect, or e.g. ";"
+    format: str = setting("auto", Options(*INPUT_FORMATS), example="csv")   # auto: by file extension
+    # auto: a BOM, else UTF-8, else charset-normalizer's guess
+    encoding: str = setting("auto", Options("auto"), TextEncoding(), example="cp1252")
+    delimiter: str = setting("auto", DELIMITER, example=";")               # auto: sniffed CSV dialect
 
 
 @dataclass
 class ColumnsConfig:
     """Which input columns play which role; empty means detect from conventional names."""
 
-    id: str = ""
-    created_at: str = ""
-    subject: str = ""
-    body: list[str] = field(default_factory=list)
-    customer: str = ""
-    agent: str = ""
-    account: str = ""                  # organisation / company the customer belongs to
-    segment: str = ""                  # customer segment or tier; stays a dimension when it qualifies as one
-    revenue: str = ""                  # numeric revenue per customer (e.g. "mrr"); never detected, set it to get value_at_risk
-    dimensions: list[str] = field(default_factory=list)   # empty: auto-detect
-    exclude: list[str] = field(default_factory=list)       # never used as dimensions
-    max_dimension_values: int = 50     # auto-detected dimensions have at most this many values
+    id: str = setting("", COLUMN, example="ticket_id")
+    created_at: str = setting("", COLUMN, example="created_at")
+    subject: str = setting("", COLUMN, example="subject")
+    body: list[str] = setting([], COLUMNS, example=["subject", "description"])
+    customer: str = setting("", COLUMN, example="customer_id")
+    agent: str = setting("", COLUMN, example="agent")
+    account: str = setting("", COLUMN, example="account_id")   # the customer's organisation / company
+    segment: str = setting("", COLUMN, example="segment")      # or tier; also a dimension if it is one
+    revenue: str = setting("", COLUMN, example="mrr")          # never detected; gives value_at_risk
+    dimensions: list[str] = setting([], COLUMNS, example=["product", "region"])   # empty: auto-detect
+    exclude: list[str] = setting([], COLUMNS, example=["agent"])                  # never used as dimensions
+    max_dimension_values: int = setting(50, COUNT)     # auto-detected dimensions have at most this many
 
 
 @dataclass
 class CleanConfig:
-    strip_quoted_replies: bool = True
-    strip_signatures: bool = True
-    neutralise_masks: bool = True      # CFPB-style XXXX, XX/XX/XXXX, {$12.00}
-    boilerplate_min_share: float = 0.005   # drop short lines found in this share of tickets; 0 = off
-    boilerplate_max_words: int = 6         # …of at most this many words
-    min_chars: int = 3                 # shorter cleaned text is quarantined as "empty text"
-    template_min_share: float = 0.005      # a sentence in this share of tickets across topics is a template; 0 = off
-    template_max_coherence: float = 1.5    # …when its tickets' other text coheres at most this many times the corpus
+    strip_quoted_replies: bool = setting(True)
+    strip_signatures: bool = setting(True)
+    neutralise_masks: bool = setting(True)             # CFPB-style XXXX, XX/XX/XXXX, {$12.00}
+    boilerplate_min_share: float = setting(0.005, SHARE)   # short lines in this share of tickets; 0 = off
+    boilerplate_max_words: int = setting(6, POSITIVE)      # …of at most this many words
+    min_chars: int = setting(3, POSITIVE)              # shorter cleaned text is quarantined as "empty text"
+    # a sentence opening or closing this share of tickets across topics is a template; 0 = off
+    template_min_share: float = setting(0.005, SHARE)
+    # …when its tickets' other text coheres at most this many times the corpus's
+    template_max_coherence: float = setting(1.5, Interval(float, 0, None, closed="neither"))
 
 
 @dataclass
 class RedactConfig:
-    enabled: bool = True
-    kinds: list[str] = field(default_factory=lambda: [
-        "email", "url", "iban", "card", "ip", "phone"])
+    enabled: bool = setting(True)
+    kinds: list[str] = setting(["email", "url", "iban", "card", "ip", "phone"],
+                               ListOf(Options(*REDACT_KINDS)))
 
 
 @dataclass
 class EmbeddingConfig:
-    model: str = "all-MiniLM-L6-v2"    # a sentence-transformers name or a local folder
-    backend: str = "onnx-int8"         # onnx-int8 | onnx | torch (torch for GPUs)
-    device: str = "cpu"                # cpu | cuda | mps (cuda and mps need backend "torch")
-    batch_size: int = 64
-    threads: int = 0                   # CPU threads for the model; 0 = number of cores
-    long_text: str = "chunk"           # chunk (embed windows, mean-pool) | truncate
-    window_tokens: int = 128           # tokens per window (capped by the model's maximum)
-    max_chunks: int = 8                # at most this many windows per ticket
-    model_cache: str = ""              # where ONNX exports are kept; "" = ~/.cache/iceberg/models
+    model: str = setting("all-MiniLM-L6-v2", Text(non_empty=True))   # sentence-transformers name or folder
+    backend: str = setting("onnx-int8", Options(*EMBEDDING_BACKENDS))  # torch for GPUs
+    device: str = setting("cpu", DEVICE)               # other than cpu needs backend "torch" (RULES)
+    batch_size: int = setting(64, POSITIVE)
+    threads: int = setting(0, COUNT)                   # CPU threads for the model; 0 = number of cores
+    long_text: str = setting("chunk", Options(*LONG_TEXT))   # chunk (embed windows, mean-pool) | truncate
+    window_tokens: int = setting(128, Interval(int, 3, None))   # per window, 2 special; capped by the model
+    max_chunks: int = setting(8, POSITIVE)             # at most this many windows per ticket
+    # where ONNX exports are kept; "" = ~/.cache/iceberg/models
+    model_cache: str = setting("", Text(), example="/var/cache/iceberg/models")
 
 
 @dataclass
 class ClusterConfig:
-    min_cluster_size: int = 0          # 0 = auto: n_tickets / 500, kept between 5 and 15
-    min_samples: int = 5
-    reduce_dim: int = 30               # PCA components before HDBSCAN; 0 = none
-    merge_threshold: float = 0.80      # merge clusters whose centroids are this similar (cosine)
-    assign_threshold: float = 0.55     # an outlier joins its nearest iceberg at this cosine or more
-    sample_size: int = 30_000          # fit on at most this many tickets, assign the rest
-    random_state: int = 0
-    max_share: float = 0.25            # a cluster holding more of the tickets is clustered again on its own
-    split_emerging: bool = True        # split emerging sub-problems off clusters (pipeline/groups/split.py)
-    split_alpha: float = 0.05          # …when their signature's enrichment passes Bonferroni at this level
-    split_min_auc: float = 0.7         # …and their wording is told apart with this cross-validated AUC
+    # 0 = auto: n_tickets / 500, kept between 5 and 15
+    min_cluster_size: int = setting(0, Interval(int, 2, None), Options(0, note="auto"), example=15)
+    min_samples: int = setting(5, POSITIVE)
+    reduce_dim: int = setting(30, COUNT)               # PCA components before HDBSCAN; 0 = none
+    merge_threshold: float = setting(0.80, LEVEL)      # merge clusters whose centroids are this similar
+    assign_threshold: float = setting(0.55, SHARE)     # an outlier joins its nearest iceberg at this cosine
+    sample_size: int = setting(30_000, POSITIVE)       # fit on at most this many tickets, assign the rest
+    random_state: int = setting(0, SEED)
+    max_share: float = setting(0.25, LEVEL)            # a cluster holding more is clustered again on its own
+    split_emerging: bool = setting(True)               # split emerging sub-problems off (groups/split.py)
+    split_alpha: float = setting(0.05, LEVEL)          # …when their signature passes Bonferroni at this
+    split_min_auc: float = setting(0.7, SHARE)         # …and their wording is told apart at this CV AUC
 
 
 @dataclass
 class ProfileConfig:
-    period: str = "W"                  # timeline bucket: D | W | M
-    fdr_alpha: float = 0.05            # q-value threshold for an attribute to count as evidence
-    min_evidence_count: int = 5        # …and at least this many of the iceberg's tickets in its window
-    min_evidence_share: float = 0.10   # …and at least this share of them (docs/analytics.md)
-    events: str = ""                   # CSV of events (date, name[, dimension, value]) to match onsets with; "" = none
-    n_keywords: int = 8
-    n_representatives: int = 5
+    period: str = setting("W", Options(*PERIODS))      # timeline bucket: D | W | M
+    fdr_alpha: float = setting(0.05, LEVEL)            # q-value threshold for an attribute to be evidence
+    min_evidence_count: int = setting(5, COUNT)        # …and this many of its tickets in its window
+    min_evidence_share: float = setting(0.10, SHARE)   # …and this share of them (docs/analytics.md)
+    # CSV of events (date, name[, dimension, value]) to match onsets with; "" = none
+    events: str = setting("", ExistingFile(), Options("", note="none"),
+                          example="sample_data/helpdesk_events.csv")
+    n_keywords: int = setting(8, POSITIVE)
+    n_representatives: int = setting(5, POSITIVE)
 
 
 @dataclass
 class IncrementalConfig:
-    """How a run on a grown input chooses between assigning and re-clustering (``--mode``)."""
+    """How a run on a grown input chooses between assigning and re-clustering (``--mode``).
 
-    mode: str = "auto"                 # auto | assign | full (the CLI's --mode overrides it)
-    full_every_days: int = 7           # auto: full re-cluster once the data is this many days newer than the last full run
-    max_new_share: float = 0.25        # auto: full when new or changed tickets exceed this share of the previous run's
-    max_outside_share: float = 0.5     # auto: full when more than this share of the new tickets is left outside…
-    min_new_for_signals: int = 20      # …or drifts, but only judged once at least this many tickets are new
-    max_drift: float = 0.10            # auto: full when new tickets' mean similarity to their iceberg is this much below the old members'
-    assign_threshold: float = -1.0     # cosine a new ticket needs to join an iceberg; -1 = cluster.assign_threshold
-    pool_min_new: int = 1              # re-cluster the outlier pool when at least this many tickets joined it this run
-    pool_join_similarity: float = 0.80 # a pool cluster this similar to an existing iceberg joins it instead of being born
-    pool_join_vote: float = 0.5        # …or when this share of its tickets are nearest to one iceberg whose nearest tickets are that alike
+    In auto mode a run re-clusters in full when the data is ``full_every_days`` newer than
+    at the last full run, when new or changed tickets exceed ``max_new_share`` of the
+    previous run's, or — judged once ``min_new_for_signals`` are new — when more than
+    ``max_outside_share`` of them stay outside or their mean similarity to their iceberg
+    is ``max_drift`` below the old members'. The outlier pool is re-clustered once
+    ``pool_min_new`` tickets joined it; a pool cluster ``pool_join_similarity`` alike to an
+    iceberg joins it, or when ``pool_join_vote`` of its tickets are nearest to one iceberg
+    whose nearest tickets are that alike.
+    """
+
+    mode: str = setting("auto", Options(*MODES))      # the CLI's --mode overrides it
+    full_every_days: int = setting(7, COUNT)
+    max_new_share: float = setting(0.25, SHARE)
+    max_outside_share: float = setting(0.5, SHARE)
+    min_new_for_signals: int = setting(20, COUNT)
+    max_drift: float = setting(0.10, Interval(float, 0, 2))
+    # cosine a new ticket needs to join an iceberg; -1 = cluster.assign_threshold
+    assign_threshold: float = setting(-1.0, SHARE, Options(-1.0, note="cluster.assign_threshold"),
+                                      example=0.55)
+    pool_min_new: int = setting(1, COUNT)
+    pool_join_similarity: float = setting(0.80, SHARE)
+    pool_join_vote: float = setting(0.5, SHARE)
 
 
 @dataclass
 class AlertsConfig:
     """Rules that turn changes.json entries into alerts, and an optional webhook."""
 
-    new_min_customers: int = 5         # alert on a new iceberg with at least this many customers (0 = off)
-    new_min_size: int = 5              # …and at least this many tickets
-    growth_min_pct: float = 50.0       # alert on an iceberg that grew by at least this percentage since the previous run (0 = off)
-    growth_min_size: int = 10          # …and has at least this many tickets now
-    growth_min_new: int = 3            # …and at least this many more tickets than before
-    on_merge_split: bool = False       # alert on merged and split icebergs too
-    webhook_url: str = ""              # POST changes' alerts as JSON here ("" = no webhook)
-    webhook_timeout: float = 5.0       # seconds per attempt
-    webhook_retries: int = 3           # attempts in all, with exponential back-off
-    webhook_backoff: float = 1.0       # seconds before the second attempt; doubles each time (capped at 30 s)
-    webhook_on_empty: bool = False     # also POST when a run has no alerts
+    new_min_customers: int = setting(5, COUNT)        # alert on a new iceberg with this many customers; 0 off
+    new_min_size: int = setting(5, COUNT)             # …and at least this many tickets
+    growth_min_pct: float = setting(50.0, Interval(float, 0, None))   # alert on growth by this % (0 = off)
+    growth_min_size: int = setting(10, COUNT)         # …and has at least this many tickets now
+    growth_min_new: int = setting(3, COUNT)           # …and at least this many more tickets than before
+    on_merge_split: bool = setting(False)             # alert on merged and split icebergs too
+    # POST changes' alerts as JSON here ("" = no webhook)
+    webhook_url: str = setting("", WEBHOOK, Options("", note="no webhook"),
+                               example="https://hooks.example.com/iceberg")
+    webhook_timeout: float = setting(5.0, Interval(float, 0, None, closed="neither"))   # seconds per attempt
+    webhook_retries: int = setting(3, COUNT)          # attempts in all (0 counts as 1), backing off
+    webhook_backoff: float = setting(1.0, Interval(float, 0, None))   # s before the 2nd; doubles (≤ 30 s)
+    webhook_on_empty: bool = setting(False)           # also POST when a run has no alerts
+
+
+# Rules between settings, checked once every setting has its own value.
+RULES = (
+    Requires("embedding.device", lambda device: device != "cpu",
+             "embedding.backend", Options("torch"), example="torch"),
+)
 
 
 @dataclass
 class Config:
-    input: InputConfig = field(default_factory=InputConfig)
-    columns: ColumnsConfig = field(default_factory=ColumnsConfig)
-    clean: CleanConfig = field(default_factory=CleanConfig)
-    redact: RedactConfig = field(default_factory=RedactConfig)
-    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
-    cluster: ClusterConfig = field(default_factory=ClusterConfig)
-    profile: ProfileConfig = field(default_factory=ProfileConfig)
-    incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
-    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    input: InputConfig = dataclasses.field(default_factory=InputConfig)
+    columns: ColumnsConfig = dataclasses.field(default_factory=ColumnsConfig)
+    clean: CleanConfig = dataclasses.field(default_factory=CleanConfig)
+    redact: RedactConfig = dataclasses.field(default_factory=RedactConfig)
+    embedding: EmbeddingConfig = dataclasses.field(default_factory=EmbeddingConfig)
+    cluster: ClusterConfig = dataclasses.field(default_factory=ClusterConfig)
+    profile: ProfileConfig = dataclasses.field(default_factory=ProfileConfig)
+    incremental: IncrementalConfig = dataclasses.field(default_factory=IncrementalConfig)
+    alerts: AlertsConfig = dataclasses.field(default_factory=AlertsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Config":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "the recorded settings") -> "Config":
         """The settings a manifest recorded (``to_dict``'s output), validated like any other.
 
         Sections and keys this version does not know (from a newer or older Iceberg) are
-        ignored; settings a manifest predates keep their defaults.
+        ignored; settings a manifest predates keep their defaults. Files named by a setting
+        need not exist any more.
         """
-        config = cls()
+        config, origins = cls(), {}
         for section in dataclasses.fields(config):
             values = data.get(section.name) or {}
             known = {f.name for f in dataclasses.fields(getattr(config, section.name))}
             for key, value in values.items():
                 if key in known:
-                    _set(config, f"{section.name}.{key}", value)
-        return config
+                    origins[f"{section.name}.{key}"] = _set(config, f"{section.name}.{key}", value,
+                                                            Origin("recorded", source, value))
+        return _validated(config, origins, files=False)
+
+    def validate(self) -> "Config":
+        """``self``, when every setting and rule holds; else raises ``ConfigError``.
+
+        ``load_config`` and ``from_dict`` already do this; call it after changing a
+        ``Config`` in code.
+        """
+        return _validated(self, {})
+
+
+def settings(config: Config | None = None) -> list[tuple[str, dataclasses.Field]]:
+    """Every setting as (``section.key``, its dataclass field), in declaration order."""
+    config = config or Config()
+    return [(f"{section.name}.{f.name}", f) for section in dataclasses.fields(config)
+            for f in dataclasses.fields(getattr(config, section.name))]
 
 
 ENV_PREFIX = "ICEBERG_"
-# Settings that are shares or similarities, in [0, 1], and significance levels, in (0, 1]:
-# anything else is a mistake that would otherwise pass silently or fail deep in a run.
-SHARES = frozenset({"clean.boilerplate_min_share", "cluster.assign_threshold", "cluster.split_min_auc",
-                    "cluster.max_share", "clean.template_min_share",
-                    "profile.min_evidence_share", "incremental.max_new_share",
-                    "incremental.max_outside_share", "incremental.pool_join_similarity",
-                    "incremental.pool_join_vote"})
-LEVELS = frozenset({"cluster.merge_threshold", "cluster.split_alpha", "profile.fdr_alpha"})
 
 
-def load_config(
-    path: str | Path | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> Config:
-    """Resolve the settings: defaults < TOML file < ICEBERG_* environment < overrides."""
-    config = Config()
+def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Resolve the settings: defaults < TOML file < ICEBERG_* environment < overrides; validated."""
+    config, origins = Config(), {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file {str(path)!r} not found; pass an existing TOML file to --config")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
-        for section, values in data.items():
-            if not isinstance(values, dict):
-                raise ConfigError(f"{path}: top-level key {section!r} must be a [section]")
-            for key, value in values.items():
-                _set(config, f"{section}.{key}", value)
+        for dotted, value in _toml_settings(Path(path)):
+            origins[dotted] = _set(config, dotted, value, Origin("file", str(path), value))
     environ = os.environ if environ is None else environ
     for name, text in sorted(environ.items()):
         if name.startswith(ENV_PREFIX) and "__" in name:
             section, key = name[len(ENV_PREFIX):].lower().split("__", 1)
-            _set(config, f"{section}.{key}", parse_value(text))
+            value = parse_value(text)
+            origins[f"{section}.{key}"] = _set(config, f"{section}.{key}", value, Origin("env", name, value))
     for dotted, value in (overrides or {}).items():
-        _set(config, dotted, parse_value(value) if isinstance(value, str) else value)
-    return config
+        value = parse_value(value) if isinstance(value, str) else value
+        origins[dotted] = _set(config, dotted, value, Origin("set", "--set", value))
+    return _validated(config, origins)
 
 
 def parse_value(text: str) -> Any:
@@ -231,30 +284,94 @@ def parse_assignments(assignments: list[str]) -> dict[str, str]:
     return result
 
 
-def _set(config: Config, dotted: str, value: Any) -> None:
+def _toml_settings(path: Path) -> list[tuple[str, Any]]:
+    """(``section.key``, value) for every setting in the TOML file; its faults as one-line errors."""
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} not found; pass an existing TOML file to --config")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                          f"on line {line}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {str(path)!r} cannot be read ({exc.strerror}); check its "
+                          "permissions") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        reason = " ".join(str(exc).split())
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {reason}; see "
+                          "https://toml.io for the syntax") from None
+    found = []
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: top-level key {section!r} must be a [section] "
+                              f"(e.g. [cluster] on the line above min_cluster_size = 20)")
+        found += [(f"{section}.{key}", value) for key, value in values.items()]
+    return found
+
+
+def _set(config: Config, dotted: str, value: Any, origin: Origin) -> Origin:
+    """Put ``value`` (coerced to its field's type where unambiguous) in place; checked later."""
     section_name, _, key = dotted.partition(".")
     section = getattr(config, section_name, None)
+    where = "" if origin.kind == "set" else f" (in {origin.label})"
     if section is None or not dataclasses.is_dataclass(section):
         known = ", ".join(f.name for f in dataclasses.fields(config))
-        raise ConfigError(f"unknown config section {section_name!r} in {dotted!r}; known sections: {known}")
+        raise ConfigError(f"unknown config section {section_name!r} in {dotted!r}{where}; "
+                          f"known sections: {known}")
     fields = {f.name: f for f in dataclasses.fields(section)}
     if key not in fields:
-        raise ConfigError(f"unknown setting {dotted!r}; [{section_name}] has: {', '.join(fields)}")
-    current = getattr(section, key)
-    value = _coerce(dotted, current, value)
-    if dotted in SHARES and not 0 <= value <= 1:
-        raise ConfigError(f"setting {dotted!r} must be between 0 and 1, got {value!r}")
-    if dotted in LEVELS and not 0 < value <= 1:
-        raise ConfigError(f"setting {dotted!r} must be above 0 and at most 1, got {value!r}")
-    setattr(section, key, value)
+        raise ConfigError(f"unknown setting {dotted!r}{where}; [{section_name}] has: {', '.join(fields)}")
+    setattr(section, key, _coerced(_default(fields[key]), value))
+    return origin
 
 
-def _coerce(dotted: str, current: Any, value: Any) -> Any:
-    expected = type(current)
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+def _default(field: dataclasses.Field) -> Any:
+    return field.default if field.default is not dataclasses.MISSING else field.default_factory()
+
+
+def _coerced(default: Any, value: Any) -> Any:
+    """An int where a float is expected becomes a float; text where a list is, a comma list."""
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if expected is list and isinstance(value, str):
+    if isinstance(default, list) and isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise ConfigError(f"setting {dotted!r} must be {expected.__name__}, got {value!r}")
     return value
+
+
+def _validated(config: Config, origins: Mapping[str, Origin], *, files: bool = True) -> Config:
+    """``config`` when every setting satisfies one of its constraints and every rule holds."""
+    for dotted, field in settings(config):
+        value = _value(config, dotted)
+        constraints = field.metadata["constraints"]
+        if not any(_holds(c, value, files) for c in constraints):
+            allowed = " or ".join(c.describe() for c in constraints)
+            raise ConfigError(violation(dotted, allowed, value, origins.get(dotted),
+                                        field.metadata["example"], env_name=_env_name(dotted)))
+    for rule in RULES:
+        value, other = _value(config, rule.setting), _value(config, rule.other)
+        if rule.applies(value) and not rule.allowed.is_satisfied_by(other):
+            allowed = f"{rule.allowed.describe()} when {rule.setting} is {value!r}"
+            origin = origins.get(rule.other)
+            raise ConfigError(violation(rule.other, allowed, other, origin or origins.get(rule.setting),
+                                        rule.example, env_name=_env_name(rule.other),
+                                        cited=origin is not None))
+    return config
+
+
+def _value(config: Config, dotted: str) -> Any:
+    section, _, key = dotted.partition(".")
+    return getattr(getattr(config, section), key)
+
+
+def _holds(constraint: Constraint, value: Any, files: bool) -> bool:
+    if isinstance(constraint, ExistingFile) and not files:
+        return isinstance(value, str) and bool(value)
+    return constraint.is_satisfied_by(value)
+
+
+def _env_name(dotted: str) -> str:
+    section, _, key = dotted.partition(".")
+    return f"{ENV_PREFIX}{section.upper()}__{key.upper()}"

@@ -127,14 +127,20 @@ def test_type_errors_name_the_setting_and_the_value(sets, env, names):
         assert name in str(info.value)
 
 
-@pytest.mark.parametrize("setting, value", [
-    ("cluster.merge_threshold", "1.5"), ("cluster.merge_threshold", "0"),
-    ("cluster.split_alpha", "0"), ("cluster.split_min_auc", "1.5"),
-    ("profile.fdr_alpha", "-0.05"), ("incremental.pool_join_vote", "2"),
+@pytest.mark.parametrize("setting, value, allowed", [
+    ("cluster.merge_threshold", "1.5", "a float in (0, 1]"),
+    ("cluster.merge_threshold", "0", "a float in (0, 1]"),
+    ("cluster.split_alpha", "0", "a float in (0, 1]"),
+    ("cluster.split_min_auc", "1.5", "a float in [0, 1]"),
+    ("profile.fdr_alpha", "-0.05", "a float in (0, 1]"),
+    ("incremental.pool_join_vote", "2", "a float in [0, 1]"),
+    ("embedding.batch_size", "0", "an int ≥ 1"), ("alerts.webhook_timeout", "0", "a float > 0"),
 ])
-def test_shares_and_levels_outside_their_range_name_the_setting_and_the_value(setting, value):
-    with pytest.raises(ConfigError, match=rf"{setting}.*between 0 and 1|{setting}.*above 0"):
+def test_values_outside_their_range_name_the_setting_the_range_and_the_value(setting, value, allowed):
+    with pytest.raises(ConfigError) as info:
         resolved(sets=[f"{setting}={value}"])
+    assert str(info.value).startswith(f"setting {setting!r} must be {allowed}; got {parse_value(value)!r} "
+                                      f"(e.g. --set {setting}=")
 
 
 def test_type_error_in_the_toml_file(tmp_path):
@@ -200,3 +206,41 @@ def test_config_round_trips_through_its_dict():
     assert data["cluster"]["min_cluster_size"] == 12
     overrides = {f"{s}.{k}": v for s, section in data.items() for k, v in section.items()}
     assert load_config(overrides=overrides, environ={}) == config
+
+
+def test_only_the_resolved_value_is_checked(tmp_path):
+    path = tmp_path / "iceberg.toml"
+    path.write_text('[profile]\nperiod = "Q"\n\n[embedding]\ndevice = "cuda"\n', encoding="utf-8")
+    config = resolved(path, ["profile.period=M"], ICEBERG_EMBEDDING__BACKEND="torch")
+    assert config.profile.period == "M"
+    assert (config.embedding.device, config.embedding.backend) == ("cuda", "torch")
+    with pytest.raises(ConfigError, match=r"'profile.period'.*got 'Q' in .*iceberg.toml"):
+        resolved(path, ICEBERG_EMBEDDING__BACKEND="torch")
+
+
+def test_unknown_keys_from_the_environment_and_the_file_name_where_they_are(tmp_path):
+    with pytest.raises(ConfigError, match=r"'embedding.modell' \(in ICEBERG_EMBEDDING__MODELL\)"):
+        resolved(ICEBERG_EMBEDDING__MODELL="x")
+    path = tmp_path / "iceberg.toml"
+    path.write_text("[embedding]\nbatchsize = 8\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"'embedding.batchsize' \(in {path}\)"):
+        resolved(path)
+
+
+def test_a_toml_file_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes("\ufeff[profile]\nperiod = \"M\"\n".encode("utf-8"))
+    assert resolved(path).profile.period == "M"
+
+
+def test_recorded_settings_are_validated_but_need_not_find_their_files():
+    recorded = Config().to_dict()
+    recorded["profile"]["events"] = "/gone/events.csv"
+    recorded["cluster"]["merge_threshold"] = 1          # JSON may give an int for a float
+    config = Config.from_dict(recorded)
+    assert config.profile.events == "/gone/events.csv" and config.cluster.merge_threshold == 1.0
+    recorded["profile"]["period"] = "Q"
+    with pytest.raises(ConfigError, match=r"'profile.period' must be one of .*; got 'Q' in run r1"):
+        Config.from_dict(recorded, source="run r1")
+    with pytest.raises(ConfigError, match=r"'profile.events' must be the path of an existing file or ''"):
+        resolved(sets=["profile.events=/gone/events.csv"])

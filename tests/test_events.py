@@ -134,17 +134,17 @@ def test_show_lists_onset_events():
     assert "events: 2024-01-31 Pricing change\n" in text
 
 
-def test_run_with_a_missing_events_file_exits_3_before_embedding(tmp_path, capsys):
+def test_run_with_a_missing_events_file_exits_5_before_embedding(tmp_path, capsys):
     from conftest import SAMPLE_CSV
     from pipeline.cli import main
-    from pipeline.errors import EXIT_DATA
+    from pipeline.errors import EXIT_CONFIG
     from pipeline.store import latest_run_id
 
     out = tmp_path / "out"
     code = main(["run", "--input", str(SAMPLE_CSV), "--out", str(out),
                  "--set", f"profile.events={tmp_path / 'nope.csv'}"])
-    assert code == EXIT_DATA
+    assert code == EXIT_CONFIG
     captured = capsys.readouterr()
     message = captured.err + captured.out
-    assert "events file" in message and "profile.events" in message, message
+    assert "profile.events" in message and "existing file" in message and "nope.csv" in message, message
     assert latest_run_id(out) is None
