@@ -140,6 +140,20 @@ class ProfileConfig:
 
 
 @dataclass
+class IdentityConfig:
+    """How this run's icebergs inherit the ids of the previous run's (``groups/identity.py``).
+
+    A cluster and a previous iceberg are the same problem when they share at least
+    ``min_overlap`` of their tickets (Jaccard), or — without shared tickets, or for an id
+    that faded — when their centroids are at least ``min_centroid_similarity`` alike; an
+    assign night's pool cluster takes a faded id back at that similarity too.
+    """
+
+    min_overlap: float = setting(0.3, SHARE)
+    min_centroid_similarity: float = setting(0.9, SHARE)
+
+
+@dataclass
 class IncrementalConfig:
     """How a run on a grown input chooses between assigning and re-clustering (``--mode``).
 
@@ -202,6 +216,7 @@ class Config:
     embedding: EmbeddingConfig = dataclasses.field(default_factory=EmbeddingConfig)
     cluster: ClusterConfig = dataclasses.field(default_factory=ClusterConfig)
     profile: ProfileConfig = dataclasses.field(default_factory=ProfileConfig)
+    identity: IdentityConfig = dataclasses.field(default_factory=IdentityConfig)
     incremental: IncrementalConfig = dataclasses.field(default_factory=IncrementalConfig)
     alerts: AlertsConfig = dataclasses.field(default_factory=AlertsConfig)
 

@@ -92,7 +92,7 @@ def run(input_path: str | Path, out: str | Path, config: Config | None = None, *
     A run that fails leaves a manifest with ``status = "failed"`` and the error, and
     ``out/latest`` untouched. Raises ``LockHeld`` at once when another run holds ``out``.
     """
-    config = config or Config()
+    config = (config or Config()).validate()
     out = Path(out)
     mode = mode or config.incremental.mode
     if mode not in incremental.MODES:
@@ -268,7 +268,9 @@ def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str
 
     with stages.stage("identify", len(centroids)) as s:
         known = previous.known if previous is not None else KnownIcebergs.none(embeddings.dim)
-        identified = iceberg_identities(assignments, centroids, known, run_id)
+        identified = iceberg_identities(assignments, centroids, known, run_id,
+                                        min_overlap=config.identity.min_overlap,
+                                        min_centroid_similarity=config.identity.min_centroid_similarity)
         s["rows_out"] = len(centroids)
     return dataclasses.replace(identified, decision=incremental.decision_record(decision, {}))
 

@@ -81,7 +81,7 @@ def test_assign_keeps_old_places_new_and_pools_the_rest():
     # New: 3 near a, 8 forming a new problem around c (nobody's centroid), 1 stray.
     new_vectors = _unit(np.vstack([a + noise(3), c + noise(8), rng.normal(0, 1, (1, dim))]))
     tickets = pd.DataFrame({"ticket_id": list(old.ticket_id) + [f"n{i:02d}" for i in range(12)],
-                            "text": ["old"] * 24 + ["new"] * 12})
+                            "text": [f"old {i}" for i in range(24)] + [f"new {i}" for i in range(12)]})
     vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
     is_new = np.r_[np.zeros(24, bool), np.ones(12, bool)]
     config = Config()
@@ -120,7 +120,7 @@ def test_a_pool_cluster_of_an_existing_problem_joins_it_instead_of_being_born():
     previous = _previous(["ICE-0001", "ICE-0002"], [merged_centroid, e[5]], old)
     new_vectors = _unit(np.vstack([e[3] + noise(8), e[8] + noise(8)]))   # group 4 again; a new problem
     tickets = pd.DataFrame({"ticket_id": list(old.ticket_id) + [f"n{i:02d}" for i in range(16)],
-                            "text": ["old"] * 42 + ["new"] * 16})
+                            "text": [f"old {i}" for i in range(42)] + [f"new {i}" for i in range(16)]})
     vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
     is_new = np.r_[np.zeros(42, bool), np.ones(16, bool)]
     result = assigned_icebergs(tickets, vectors, is_new, previous, "R2",

@@ -140,7 +140,7 @@ def confirmed_mode(decision: ModeDecision, stats: dict, config: Config) -> ModeD
 
 def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.ndarray,
                       previous: PreviousRun, run_id: str, clusterer: IcebergClusterer,
-                      config: Config, *, min_centroid_similarity: float = 0.9) -> Grouped:
+                      config: Config) -> Grouped:
     """Old tickets keep their iceberg; new ones join the nearest one or the outlier pool,
     and the pool is re-clustered (see the module docstring)."""
     inc = config.incremental
@@ -197,7 +197,7 @@ def assigned_icebergs(tickets: pd.DataFrame, vectors: np.ndarray, is_new: np.nda
             if target is None and faded:
                 sims = known.centroids[faded] @ centroid
                 j = faded[int(sims.argmax())]
-                if sims.max() >= min_centroid_similarity and known.ids[j] not in taken:
+                if sims.max() >= config.identity.min_centroid_similarity and known.ids[j] not in taken:
                     target, event = known.ids[j], "reborn"
             if target is None:
                 target = known.next_id(taken)
