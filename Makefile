@@ -15,6 +15,7 @@ demo: $(VENV)/.installed
 		--set profile.events=sample_data/helpdesk_events.csv
 	@echo
 	$(BIN)/iceberg show --out $(OUT) --top 5
+	@echo "A brief to forward: $(BIN)/iceberg report --out $(OUT) --format html -o brief.html"
 
 test: $(VENV)/.dev
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -37,6 +37,7 @@ def cli() -> None:
     Examples:
       iceberg run --input tickets.csv --out out
       iceberg show --out out --top 10
+      iceberg report --out out --format html -o brief.html
       iceberg diff --out out
       iceberg runs list --out out
     """
@@ -114,9 +115,14 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest finished run).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
               help="How many icebergs to show, by rank.")
-def show_command(out: Path, run_id: str | None, top: int) -> None:
-    """Print a run's top icebergs: what, where, who, since when.
+@click.option("--iceberg", "iceberg_id", default=None, metavar="ID",
+              help="Show this one iceberg in full: its problem brief as text.")
+@click.option("--tickets", is_flag=True, help="With --iceberg: also list every one of its tickets.")
+def show_command(out: Path, run_id: str | None, top: int, iceberg_id: str | None, tickets: bool) -> None:
+    """Print a run's top icebergs: what, where, who, since when, and why each ranks there.
 
+    Each iceberg's rank line gives its score in its parts and what pushed it up; a
+    curated name and status (dashboard curation) are shown when there is one.
     Boilerplate icebergs (courtesy such as "thanks" or auto-replies) are not shown among
     them; their ids are listed at the end.
 
@@ -124,11 +130,65 @@ def show_command(out: Path, run_id: str | None, top: int) -> None:
     Examples:
       iceberg show
       iceberg show --out cfpb-out --top 5
+      iceberg show --iceberg ICE-0042
+      iceberg show --iceberg ICE-0042 --tickets | less
     """
-    from pipeline.ops.summary import icebergs_summary
+    from pipeline.ops.summary import iceberg_detail, icebergs_summary
     from pipeline.store import load_run
 
-    click.echo(icebergs_summary(load_run(out, run_id), top=top))
+    if tickets and iceberg_id is None:
+        raise click.UsageError("--tickets lists one iceberg's tickets: add --iceberg ID")
+    run = load_run(out, run_id)
+    click.echo(iceberg_detail(run, iceberg_id, tickets=tickets) if iceberg_id else
+               icebergs_summary(run, top=top))
+
+
+@cli.command("report")
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run (the run store).")
+@click.option("--run", "run_id", default=None, help="Run id (default: the latest finished run).")
+@click.option("--format", "fmt", required=True, metavar="FORMAT",
+              help="csv, xlsx, md, html, jira, servicenow or zendesk.")
+@click.option("--iceberg", "iceberg_ids", multiple=True, metavar="ID",
+              help="Report this iceberg (repeatable); default: the --top best-ranked problems.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many icebergs, by rank, leaving out boilerplate and dismissed ones.")
+@click.option("--output", "-o", "output", required=True, metavar="PATH",
+              help="File or folder to write (a .zip holds several files); - for standard output "
+                   "(md, html, jira, servicenow, zendesk).")
+def report_command(out: Path, run_id: str | None, fmt: str, iceberg_ids: tuple[str, ...], top: int,
+                   output: str) -> None:
+    """Export a run's icebergs: briefs for product managers, problem records for ops.
+
+    csv: overview, evidence, timeline and tickets tables, one file each (a folder or a
+    .zip); xlsx: one workbook; md: GitHub-flavoured Markdown; html: a self-contained brief
+    that opens offline and prints cleanly (a folder: an index and one file per brief);
+    jira: a CSV for Jira's issue importer; servicenow / zendesk: JSON for their APIs.
+    Nothing is sent anywhere: ops imports the files (see README, "For product managers").
+
+    \b
+    Examples:
+      iceberg report --format html -o brief.html
+      iceberg report --format html --iceberg ICE-0042 -o ICE-0042.html
+      iceberg report --format xlsx --top 20 -o icebergs.xlsx
+      iceberg report --format csv -o report/          # or -o report.zip
+      iceberg report --format md -o - | less
+      iceberg report --format jira --out nightly-out -o jira-problems.csv
+      iceberg report --format servicenow --iceberg ICE-0042 -o problem.json
+
+    \b
+    Exit codes: 0 written; 2 unknown format or iceberg id; 3 damaged run folder;
+    7 no finished run; 8 the output cannot be written.
+    """
+    from pipeline.reports import check_format, render
+    from pipeline.reports.output import STDOUT, wants_split, write_rendered
+    from pipeline.store import load_run
+
+    check_format(fmt)
+    rendered = render(load_run(out, run_id), fmt, list(iceberg_ids) or None, top, split=wants_split(output))
+    written = write_rendered(rendered, output)
+    if output != STDOUT:
+        click.echo(f"Wrote {', '.join(written)}")
 
 
 @cli.command("diff")

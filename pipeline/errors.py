@@ -22,7 +22,8 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES = {
     EXIT_OK: "success",
     EXIT_INTERNAL: "unexpected internal error (a bug: please report it with the traceback)",
-    EXIT_USAGE: "usage error: unknown command or option, missing argument",
+    EXIT_USAGE: "usage error: unknown command or option, missing argument, an unknown iceberg id or "
+                "report format",
     EXIT_DATA: "data error: the input cannot be read as tickets (empty, no text column, bad format), "
                "or a run folder cannot be read (unknown schema_version, damaged file)",
     EXIT_MISSING_INPUT: "the input file does not exist",
@@ -39,6 +40,12 @@ class IcebergError(Exception):
     """A foreseeable failure; ``str(error)`` names the problem and the fix."""
 
     exit_code: ClassVar[int] = EXIT_INTERNAL
+
+
+class UsageError(IcebergError, ValueError):
+    """An argument names something that does not exist (an iceberg id, a report format)."""
+
+    exit_code = EXIT_USAGE
 
 
 class InputError(IcebergError, ValueError):
