@@ -61,7 +61,11 @@ class CleanConfig:
 class RedactConfig:
     enabled: bool = True
     kinds: list[str] = field(default_factory=lambda: [
-        "email", "url", "iban", "card", "ip", "phone"])
+        "email", "url", "iban", "card", "ip", "phone"])   # opt-in: "address", "person"
+    # Regions whose national formats are recognised without a "+" (ISO 3166 codes).
+    phone_regions: list[str] = field(default_factory=lambda: [
+        "US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "AU"])
+    person_model: str = ""             # spaCy pipeline for kind "person"; "" = first installed English one
 
 
 @dataclass
