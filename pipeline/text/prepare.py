@@ -24,6 +24,7 @@ A ticket whose text is (almost) empty once cleaned is quarantined, not dropped.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -43,6 +44,8 @@ _ID_PREFIXES = {TicketCols.customer_id: "cust", TicketCols.agent_id: "agent",
                 TicketCols.account_id: "acct"}
 TICKET_ID_PREFIX = "tkt"
 MIN_CHECKED_INTEGER = 10**6        # smaller integers are neither phone nor card numbers
+# What an id needs to hold an e-mail, URL, IP, IBAN, card or phone: a quick test first.
+MAY_HOLD_PERSONAL_DATA = re.compile(r"[@:]|www\.|\d(?:\D?\d){6}|\d(?:\.\d{1,3}){3}")
 
 
 @dataclass(frozen=True)
@@ -123,8 +126,11 @@ def pseudonymised_ticket_ids(ids: pd.Series, config: RedactConfig) -> pd.Series:
     A bare digit string is an id, not a phone number. Distinct ids stay distinct: should two
     pseudonyms ever collide with each other or with a kept id, longer hashes are used.
     """
+    kinds = [k for k in config.kinds if k not in ("address", "person")]   # no NER over ids
+
     def personal(value: str) -> bool:
-        return not value.strip().isdigit() and redact_text(value, config.kinds, config)[1].total() > 0
+        return (not value.strip().isdigit() and MAY_HOLD_PERSONAL_DATA.search(value) is not None
+                and redact_text(value, kinds, config)[1].total() > 0)
 
     flagged = ids.map(lambda v: isinstance(v, str) and personal(v))
     if not flagged.any():
