@@ -8,8 +8,9 @@ positives on the same texts left clean.
 For each kind, ``--per-kind`` values (``bench/pii_seeds.py``: every SEPA country's IBAN,
 phones in 40 national formats…) are each put inside a different real text (half Banking77
 queries, half CFPB narratives, cleaned as the pipeline cleans them), followed by a word, and the text is redacted. A value
-counts as redacted when nothing of it is left: not the value, and no run of six of its
-letters and digits (for a name: none of its words). Recall is printed per kind and per
+counts as redacted when nothing of it is left: not the value; for a number, no six of its
+characters in a row holding four digits; for an e-mail, not its local part; for a name or
+an address, none of its (capitalised) words. Recall is printed per kind and per
 format. False positives: placeholders put into ``--clean`` real texts without seeded data
 (per 1,000 texts), and into texts holding a number that is no personal data (dates, times,
 amounts, order numbers, epoch timestamps… — ``NOT_PII``), with examples.
@@ -64,10 +65,16 @@ def leaked(value: str, kind: str, output: str) -> bool:
         return re.sub(r"^\w+://|^www\.", "", value).split("/")[0] in output
     if kind == "person":
         return any(re.search(rf"\b{re.escape(w)}\b", output) for w in value.split() if len(w) > 2)
+    if kind == "email":    # its domain ("example.com") may well be words of the text
+        local = value.split("@")[0].lower()
+        return value.lower() in output.lower() or re.search(rf"\b{re.escape(local)}\b", output.lower()) is not None
+    if kind == "address":
+        return any(re.search(rf"\b{re.escape(w)}\b", output) for w in value.split() if len(w) > 3 and w[0].isupper())
+    # Numbers: no six characters of it in a row with four digits among them.
     core = re.sub(r"[\W_]", "", value).lower()
     rest = re.sub(r"[\W_]", "", output).lower()
-    window = 6
-    return any(core[i:i + window] in rest for i in range(max(1, len(core) - window + 1)))
+    windows = [core[i:i + 6] for i in range(max(1, len(core) - 5))]
+    return any(sum(c.isdigit() for c in w) >= 4 and w in rest for w in windows)
 
 
 def main() -> None:
