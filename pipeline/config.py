@@ -30,7 +30,7 @@ from pipeline.errors import ConfigError
 
 # Choices that the stages also know (tests/test_settings.py checks that they agree).
 INPUT_FORMATS = ("auto", "csv", "jsonl", "parquet")
-REDACT_KINDS = ("url", "email", "iban", "card", "ip", "phone")
+REDACT_KINDS = ("url", "email", "iban", "card", "ip", "phone", "address", "person")
 EMBEDDING_BACKENDS = ("onnx-int8", "onnx", "torch")
 LONG_TEXT = ("chunk", "truncate")
 PERIODS = ("D", "W", "M")
@@ -92,8 +92,13 @@ class CleanConfig:
 @dataclass
 class RedactConfig:
     enabled: bool = setting(True)
+    # opt-in too: "address" (street lines), "person" (spaCy NER, the `ner` extra)
     kinds: list[str] = setting(["email", "url", "iban", "card", "ip", "phone"],
                                ListOf(Options(*REDACT_KINDS)))
+    # regions whose national formats are recognised without a "+" (ISO 3166 codes)
+    phone_regions: list[str] = setting(["US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "AU"],
+                                       ListOf(Matches(r"[A-Z]{2}", "an ISO 3166 region code such as US")))
+    person_model: str = setting("", Text(), example="en_core_web_sm")   # spaCy pipeline for "person"; "" = the first English one installed
 
 
 @dataclass

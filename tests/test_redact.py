@@ -1,11 +1,13 @@
+import random
 import time
 from collections import Counter
 
 import pandas as pd
 import pytest
 
+from bench.pii_seeds import SEPA_COUNTRIES, random_iban
 from pipeline.config import ConfigError, RedactConfig
-from pipeline.text.redact import KINDS, pseudonymise_id, redact_text, redacted_texts
+from pipeline.text.redact import DEFAULT_KINDS as KINDS, pseudonymise_id, redact_text, redacted_texts
 
 
 @pytest.mark.parametrize("text, expected, kind", [
@@ -103,3 +105,87 @@ def test_pseudonyms_are_stable_and_hide_the_value(a, b):
 @pytest.mark.parametrize("value", ["12345678", "C-1042", "acme-corp", "agent_7"])
 def test_ordinary_ids_are_kept(value):
     assert pseudonymise_id(value) == value
+
+
+# --- IBANs, cards, IPs: every form a customer writes -----------------------------------------
+
+@pytest.mark.parametrize("country", SEPA_COUNTRIES)
+def test_the_iban_of_every_sepa_country_followed_by_a_word_is_redacted(country):
+    rng = random.Random(country)
+    compact = random_iban(country, rng)
+    grouped = " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+    for value in (compact, grouped, grouped.replace(" ", "-"), grouped.replace(" ", "."), grouped.lower()):
+        assert redact_text(f"IBAN {value} please")[0] == "IBAN [IBAN] please", value
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("IBAN ES9121000418450200051332 please", "IBAN [IBAN] please"),
+    ("DE89-3704-0044-0532-0130-00", "[IBAN]"),
+    ("iban de89.3704.0044.0532.0130.00, thanks", "iban [IBAN], thanks"),
+    ("from AT611904300234573201 and then", "from [IBAN] and then"),
+    ("card 4111.1111.1111.1111 ok", "card [CARD] ok"),
+    ("amex 3782-822463-10005 and", "amex [CARD] and"),
+    ("server 192.168.001.001 down", "server [IP] down"),
+    ("at 2001:0DB8:85A3:0000:0000:8A2E:0370:7334 now", "at [IP] now"),
+    ("via [2001:db8::1]:443", "via [[IP]]:443"),
+    ("mail jörg.müller@beispiel.de now", "mail [EMAIL] now"),
+])
+def test_separators_case_and_padding_do_not_hide_the_value(text, expected):
+    assert redact_text(text)[0] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "IBAN DE89 3704 0044 0532 0130 0",                   # one character short
+    "ref DE8937040044053201300099",                      # too long for Germany
+    "order 4111111111111112 and 9111111111111111",       # Luhn fails / no card starts with 9
+    "192.168.1.256 and 1.2.3",
+    "+4915123999695",                                    # a phone, not a card behind the "+"
+])
+def test_near_misses_are_not_ibans_cards_or_ips(text):
+    redacted, counts = redact_text(text)
+    assert not ({"iban", "card", "ip"} & set(counts)), redacted
+
+
+# --- phones ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("call +1 299-555-0142 now", "call [PHONE] now"),             # unassigned area code
+    ("call (299) 555-0142 now", "call [PHONE] now"),
+    ("call 1-415-555-2671 now", "call [PHONE] now"),
+    ("ring 415.555.2671 x204 later", "ring [PHONE] later"),
+    ("tel 020 7946 0958 or 07700 900123", "tel [PHONE] or [PHONE]"),
+    ("Tel. +49 (0)30 12345678", "Tel. [PHONE]"),
+    ("Telefon 030/12345678", "Telefon [PHONE]"),
+    ("appelez le 06.12.34.56.78 svp", "appelez le [PHONE] svp"),
+    ("llámame al 612 34 56 78", "llámame al [PHONE]"),
+    ("whatsapp 0049 151 23456789", "whatsapp [PHONE]"),
+    ("number 98765 43210 or +91 98765 43210", "number [PHONE] or [PHONE]"),
+    ("ligue (11) 91234-5678", "ligue [PHONE]"),
+    ("415-555-2671 415-555-2672 both", "[PHONE] [PHONE] both"),
+])
+def test_phones_in_national_and_international_formats(text, expected):
+    assert redact_text(text)[0] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "created 1704067200 and 1704067200123",              # epoch seconds and milliseconds
+    "on 2024-01-15 10:30:45, 15.01.2024 and 01/15/2024",
+    "invoice 2024001234 and ref 4829135720",
+    "paid €1.234,56 and $12,345,678.90",
+    "version 10.0.19045.2965",
+    "acct 1234 5678 9012 3456",                          # four-digit groups: an account number
+    "tracking 9400111899223197428490",
+])
+def test_dates_times_amounts_references_and_timestamps_are_not_phones(text):
+    assert redact_text(text) == (text, Counter())
+
+
+def test_unknown_phone_region_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"unknown phone region.*'XX'.*redact.phone_regions"):
+        redacted_texts(pd.Series(["x"]), RedactConfig(phone_regions=["US", "XX"]))
+
+
+def test_phone_regions_decide_the_national_formats():
+    text = "Ruf an: 030 12345678"
+    assert redact_text(text, config=RedactConfig(phone_regions=["DE"]))[0] == "Ruf an: [PHONE]"
+    assert redact_text(text, config=RedactConfig(phone_regions=["US"]))[0] == text

@@ -48,6 +48,15 @@ SIGN_OFF = re.compile(
     re.IGNORECASE)
 MAX_LINES_AFTER_SIGN_OFF = 3     # name, title, company
 MAX_NAME_LINE_CHARS = 40
+MAX_SIGNATURE_LINES = 9          # …and the contact lines under them: address, phone, e-mail, web
+MAX_CONTACT_LINE_CHARS, MAX_CONTACT_LINE_WORDS = 70, 9
+CONTACT_LABEL = re.compile(r"(?:tel|phone|mobile|mob|cell|fax|e-?mail|mail|web|website|address|addr|"
+                           r"adresse|anschrift|tél|telefon|handy|mobil|direct|office|[tmfew])\.?[ \t]*[:.]",
+                           re.IGNORECASE)
+# "London NW1 6XE", "Springfield, IL 62704", "10115 Berlin", "75002 Paris"
+POSTCODE_LINE = re.compile(r"[A-Z][\w'. -]+,?[ \t]+(?:[A-Z]{2}[ \t]+)?\d{5}(?:-\d{4})?"
+                           r"|\d{4,5}[ \t]+[A-ZÀ-Þ][\w' -]+"
+                           r"|(?:[A-Z][\w'. -]+,?[ \t]+)?[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}")
 
 # CFPB masks day and month, often the year ("year>" is what is left of a "<year>" tag), and
 # glues masks to the words around them ("andXX/XX/XXXX", "NumberXXXX").
@@ -183,18 +192,54 @@ def without_quoted_replies(text: str) -> str:
 
 def without_signature(text: str) -> str:
     """``text`` without a "-- " signature, a "Sent from my iPhone" footer, or a closing
-    sign-off ("Best regards,") followed only by a few short lines such as a name."""
+    block: a sign-off ("Best regards,") followed only by a few short lines such as a name,
+    and the contact lines under it (street, postcode and city, "Tel: …", e-mail, web); or,
+    with no sign-off, a name line followed only by such contact lines."""
     start = SIGNATURE_START.search(text)
     if start:
         text = text[:start.start()]
     lines = text.rstrip().split("\n")
-    for back in range(1, min(len(lines), MAX_LINES_AFTER_SIGN_OFF + 1) + 1):
+    names = contacts = 0
+    name_above_contacts = None
+    for back in range(1, min(len(lines), MAX_SIGNATURE_LINES + 1) + 1):
         line = lines[-back].strip()
         if SIGN_OFF.fullmatch(line):
             return "\n".join(lines[:-back])
-        if not _could_be_name(line):
+        if not line:
+            continue
+        if is_contact_line(line):
+            if names:          # a contact line above a name: not the end of a signature
+                break
+            contacts += 1
+            continue
+        if not _could_be_name(line) or names == MAX_LINES_AFTER_SIGN_OFF:
             break
+        names += 1
+        if contacts and name_above_contacts is None and _reads_as_name(line):
+            name_above_contacts = back
+    if name_above_contacts is not None:
+        return "\n".join(lines[:-name_above_contacts])
     return text
+
+
+def is_contact_line(line: str) -> bool:
+    """A short line of a signature's contact block: a phone, e-mail or web address, a label
+    such as "Tel:", a street, or a postcode with its city."""
+    from pipeline.text.people import ADDRESS
+    from pipeline.text.phones import phone_spans
+    from pipeline.text.redact import EMAIL, URL
+
+    line = line.strip()
+    if len(line) > MAX_CONTACT_LINE_CHARS or len(line.split()) > MAX_CONTACT_LINE_WORDS:
+        return False
+    return bool(CONTACT_LABEL.match(line) or POSTCODE_LINE.fullmatch(line.rstrip(".,"))
+                or EMAIL.search(line) or URL.search(line) or ADDRESS.search(line) or phone_spans(line))
+
+
+def _reads_as_name(line: str) -> bool:
+    """Two to four capitalised words ("Jane Doe", "Dr. Lukas Becker")."""
+    words = line.rstrip(",.").split()
+    return 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words)
 
 
 def neutralised_masks(text: str) -> str:
