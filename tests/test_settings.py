@@ -113,7 +113,8 @@ def test_a_bad_setting_exits_5_with_one_line_before_any_work(dotted, value, tmp_
 
 @pytest.mark.parametrize("setting, text, message", [
     ("redact.kinds", "passport", "setting 'redact.kinds' must be a list, each item one of 'url', 'email', "
-     "'iban', 'card', 'ip', 'phone'; got 'passport' (e.g. --set redact.kinds=email,url,iban,card,ip,phone)"),
+     "'iban', 'card', 'ip', 'phone', 'address', 'person'; got 'passport' "
+     "(e.g. --set redact.kinds=email,url,iban,card,ip,phone)"),
     ("profile.period", "Q", "setting 'profile.period' must be one of 'D', 'W', 'M'; got 'Q' "
      "(e.g. --set profile.period=W)"),
     ("input.format", "xlsx", "setting 'input.format' must be one of 'auto', 'csv', 'jsonl', 'parquet'; "
