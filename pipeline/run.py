@@ -13,7 +13,6 @@ finished, posts its alerts to the webhook (``pipeline.ops.alerts``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import platform
@@ -37,7 +36,8 @@ from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_em
 from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidence_signatures,
                                 with_emergent_splits)
 from pipeline.groups.identity import KnownIcebergs, iceberg_identities
-from pipeline.sources.ingest import Ingested, read_events, read_tickets
+from pipeline.sources import (Ingested, Reader, events_source, read_events, read_tickets,
+                              source_fingerprint)
 from pipeline.text.prepare import Prepared, prepared_tickets
 from pipeline.analysis.profile import Profiles, profiles
 from pipeline.schemas import SCHEMA_VERSION, TICKETS, TicketCols
@@ -75,10 +75,11 @@ class RunResult:
     manifest: dict
 
 
-def run(input_path: str | Path, out: str | Path, config: Config | None = None, *,
+def run(input_path: str | Path | Reader, out: str | Path, config: Config | None = None, *,
         embedder: Embedder | None = None, progress: bool | None = None, mode: str | None = None,
         resume: bool = False) -> RunResult:
-    """Run the pipeline on ``input_path`` and write ``out/runs/<run_id>/``; returns its manifest.
+    """Run the pipeline on ``input_path`` (a file, or any ``pipeline.sources.Reader``) and write
+    ``out/runs/<run_id>/``; returns its manifest.
 
     ``mode`` is ``auto``, ``assign`` or ``full`` (default: ``incremental.mode``; see
     ``pipeline.groups.incremental``). ``resume`` reuses what an unfinished run with the same
@@ -100,7 +101,7 @@ def run(input_path: str | Path, out: str | Path, config: Config | None = None, *
 def _locked_run(input_path, out: Path, config: Config, embedder: Embedder | None,
                 progress: bool | None, mode: str, resume: bool) -> RunResult:
     started_at = _now()
-    state = {"input_sha256": _sha256(input_path), "config": config.to_dict(),
+    state = {"input_sha256": source_fingerprint(input_path, config.input), "config": config.to_dict(),
              "previous_run_id": latest_run_id(out), "mode": mode}
     run_id = (checkpoint.resumable_run(out, state) if resume else None) or new_run_id()
     writer = RunWriter(out, run_id)
@@ -162,7 +163,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
 
     with stages.stage("prepare", len(ingested.tickets)) as s:
         prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
-                                    source=ingested.source["path"])
+                                    source=ingested.name)
         tickets = prepared.tickets
         s["rows_out"] = len(tickets)
 
@@ -330,19 +331,7 @@ def _events_source(events: pd.DataFrame | None, config: Config) -> list[dict]:
     """The events file as a manifest input (path, sha256, rows, role), when the run has one."""
     if events is None:
         return []
-    path = config.profile.events
-    return [{"path": str(path), "sha256": _sha256(path), "rows": len(events), "role": "events"}]
-
-
-def _sha256(path) -> str | None:
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
-    except OSError:
-        return None
+    return [events_source(config.profile.events, events)]
 
 
 def _ticket_columns(tickets: pd.DataFrame) -> list[str]:

@@ -108,7 +108,9 @@ def test_reads_gzip_compressed_csv_and_hashes_the_file(tmp_path):
     result = read_tickets(path, Config())
     assert len(result.tickets) == len(ROWS)
     assert result.source == {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                             "rows": len(ROWS)}
+                             "rows": len(ROWS), "kind": "file", "format": "csv", "compression": "gzip",
+                             "encoding": "utf-8",
+                             "dialect": {"delimiter": ",", "quotechar": '"', "escapechar": None}}
 
 
 def test_jsonl_quarantines_a_bad_line_with_its_number(tmp_path):
@@ -373,3 +375,53 @@ def test_no_text_column_error_says_how_to_map_one(tmp_path):
     message = str(error.value)
     assert "no text column" in message and "['id', 'comments', 'queue']" in message
     assert '[columns] body = ["..."]' in message and "--set columns.body=" in message
+
+
+def test_batches_do_not_change_what_is_read(tmp_path):
+    from pipeline.sources import CsvReader, JsonlReader
+
+    rows = [[f"T{i}", f"2024-01-{i % 28 + 1:02d}", "Login", f"fails {i}", ["App", "Web"][i % 2], "EU",
+             f"c{i % 3}", "a1"] for i in range(23)] + [["T3", "2024-01-05", "Login", "again", "App", "EU", "c1", "a1"]]
+    csv_path = write(tmp_path, "t.csv", csv_text(rows))
+    lines = [json.dumps({"id": i, "body": f"text {i}", "tier": [1, 2, None][i % 3]}) for i in range(23)]
+    jsonl_path = write(tmp_path, "t.jsonl", "\n".join(lines[:5] + ["{broken"] + lines[5:]))
+    for reader in (CsvReader, JsonlReader):
+        path = csv_path if reader is CsvReader else jsonl_path
+        whole, batched = read_tickets(path, Config()), read_tickets(reader(path, batch_rows=4), Config())
+        pd.testing.assert_frame_equal(whole.tickets, batched.tickets)
+        pd.testing.assert_frame_equal(whole.quarantine, batched.quarantine)
+        assert (whole.roles, whole.dimensions, whole.source) == (batched.roles, batched.dimensions, batched.source)
+        assert_accounted(batched)
+
+
+class _InMemoryReader:
+    """A source that is not a file: what a helpdesk or SQL reader gives ``read_tickets``."""
+
+    name = "memory://tickets"
+
+    def fingerprint(self):
+        return None
+
+    def batches(self):
+        from pipeline.sources import RawBatch
+
+        yield RawBatch(pd.DataFrame({"id": ["1", "2"], "body": ["App crashes", None]}, index=[1, 2]))
+        yield RawBatch(pd.DataFrame({"id": ["3"], "body": ["Login fails"]}, index=[3]),
+                       [{"raw_line": "??", "reason": "not a ticket", "source_row": 4}])
+
+    def description(self):
+        return {"kind": "memory", "uri": self.name, "rows": 4}
+
+
+def test_read_tickets_is_pure_over_any_reader():
+    from pipeline.sources import Reader, reader_for
+
+    reader = _InMemoryReader()
+    assert isinstance(reader, Reader) and reader_for(reader) is reader
+    result = read_tickets(reader, Config())
+    assert result.tickets[TicketCols.ticket_id].tolist() == ["1", "3"]
+    assert result.quarantine[QuarantineCols.reason].tolist() == [
+        "no text (subject and body are empty)", "not a ticket"]
+    assert (result.quarantine[QuarantineCols.source] == "memory://tickets").all()
+    assert result.source == {"kind": "memory", "uri": "memory://tickets", "rows": 4}
+    assert_accounted(result)

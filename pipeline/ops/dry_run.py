@@ -29,7 +29,7 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
     mode = mode or config.incremental.mode
     ingested = read_tickets(input_path, config)
     prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
-                                source=ingested.source["path"])
+                                source=ingested.name)
     tickets = prepared.tickets
     previous = incremental.previous_run(out)
     is_new = incremental.new_ticket_mask(tickets, previous)
