@@ -27,6 +27,9 @@ class InputConfig:
     format: str = "auto"          # auto | csv | jsonl | parquet
     encoding: str = "auto"        # auto-detected (BOM, charset-normalizer) or e.g. "cp1252"
     delimiter: str = "auto"       # auto-sniffed CSV dialect, or e.g. ";"
+    date_order: str = "auto"      # auto | day-first | month-first: how 05/01/2024 reads; auto: the column's unambiguous values decide
+    min_year: int = 1990          # a created_at before this year is implausible (placeholders such as 1970-01-01) and quarantined
+    max_days_ahead: int = 1       # a created_at more than this many days after the run is implausible (9999-12-31) and quarantined
 
 
 @dataclass

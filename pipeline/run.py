@@ -160,6 +160,9 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         events = read_events(config.profile.events) if config.profile.events else None
         s["rows_out"] = len(ingested.tickets)
         s["rows_in"] = ingested.rows_read
+    for line in ingested.understood():
+        (log.warning if line.startswith("Warning: ") else log.info)(
+            line.removeprefix("Warning: "), extra={"event": "input_understood"})
 
     with stages.stage("prepare", len(ingested.tickets)) as s:
         prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
@@ -321,7 +324,8 @@ def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
         "incremental": computed.incremental,
         "changes": computed.changes["summary"],
         "embedding": computed.embeddings.manifest(),
-        "columns": {"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions},
+        "columns": {"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions,
+                    "created_at": computed.ingested.dates, "warnings": computed.ingested.warnings},
         "redactions": computed.prepared.redactions,
         "versions": _versions(),
     }

@@ -30,7 +30,7 @@ def read_events(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"events file {str(path)!r} not found; set profile.events to an existing "
                          "CSV with columns date, name[, dimension, value], or to \"\" for none")
-    text, _ = decoded_text(path.read_bytes(), "auto", str(path))
+    text = decoded_text(path.read_bytes(), "auto", str(path)).text
     rows = [r for r in csv.reader(io.StringIO(text)) if any(v.strip() for v in r)]
     columns = [name_key(c) for c in rows[0]] if rows else []
     missing = [c for c in (EventCols.date, EventCols.name) if c not in columns]

@@ -2,15 +2,17 @@
 
 Maps input columns to roles (id, created_at, subject, body, customer, agent, account,
 segment; revenue only when configured) by their conventional names unless ``[columns]``
-says otherwise, picks the dimension columns, and rejects rows it cannot use into a
-quarantine table with a reason each, so that ``rows_read == len(tickets) + len(quarantine)``.
+says otherwise, picks the dimension columns, reads ``created_at`` as one column
+(``pipeline.sources.dates``), and rejects rows it cannot use into a quarantine table with a
+reason each, so that ``rows_read == len(tickets) + len(quarantine)``. It also says what it
+understood and what looks like a miss (``pipeline.sources.understood``).
 Reading (formats, encodings, dialects) is the readers' (``pipeline.sources.readers``);
 this function is pure over the batches a reader yields.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,12 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.schemas import QuarantineCols
+from pipeline.sources.dates import created_timestamps
 from pipeline.sources.protocol import Reader
 from pipeline.sources.readers import reader_for
 from pipeline.sources.roles import dimension_columns, dimension_name, resolved_roles
 from pipeline.sources.rows import rejected_frame, split_rows
+from pipeline.sources.understood import column_warnings, understood_lines
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,19 @@ class Ingested:
     dimensions: list[str]                  # their names in ``tickets``
     source: dict[str, Any]                 # the reader's description: path or uri, sha256, rows, …
     name: str = ""                         # what messages and the quarantine call the source
+    dates: dict[str, Any] = field(default_factory=dict)   # how created_at was read (formats, order)
+    warnings: list[str] = field(default_factory=list)     # likely misses in the column mapping
+
+    def understood(self) -> list[str]:
+        """The roles, dimensions, date reading and warnings, as lines to show the user."""
+        return understood_lines(self.roles, self.dimensions, self.dates, self.source, self.warnings)
 
 
-def read_tickets(source: str | Path | Reader, config: Config) -> Ingested:
+def read_tickets(source: str | Path | Reader, config: Config, *,
+                 now: pd.Timestamp | None = None) -> Ingested:
     """Read ``source`` (a path, or any ``Reader``) into tickets (one row per usable input
-    row) and the quarantine."""
+    row) and the quarantine. ``now`` (default: the current time) is the run's time, which
+    bounds the plausible ``created_at`` dates (``input.max_days_ahead``)."""
     reader = reader_for(source, config.input)
     frames, rejected = [], []
     for batch in reader.batches():
@@ -56,7 +68,12 @@ def read_tickets(source: str | Path | Reader, config: Config) -> Ingested:
                          "format and delimiter")
     roles = resolved_roles(list(raw.columns), config.columns, name)
     dimensions = dimension_columns(raw, roles, config.columns, name)
-    tickets, quarantined = split_rows(raw, roles, dimensions, name)
+    dates = None
+    if "created_at" in roles:
+        dates = created_timestamps(raw[roles["created_at"]], order=config.input.date_order,
+                                   min_year=config.input.min_year,
+                                   max_days_ahead=config.input.max_days_ahead, now=now)
+    tickets, quarantined = split_rows(raw, roles, dimensions, name, dates)
     if rejected:
         quarantined = pd.concat([quarantined, rejected_frame(rejected, name)])
     quarantine = quarantined.sort_values(QuarantineCols.source_row, kind="stable", ignore_index=True)
@@ -68,4 +85,6 @@ def read_tickets(source: str | Path | Reader, config: Config) -> Ingested:
         dimensions=[dimension_name(c, roles) for c in dimensions],
         source=reader.description(),
         name=name,
+        dates={"column": roles["created_at"], **dates.report} if dates else {},
+        warnings=column_warnings(raw, roles, dimensions),
     )

@@ -16,21 +16,37 @@ from pipeline.sources.values import is_measurement, stripped
 Roles = dict[str, "str | list[str]"]     # role -> input column (a list for body)
 
 ROLE_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "id": ("ticket_id", "id", "ticketid", "case_id", "complaint_id"),
-    "created_at": ("created_at", "date", "created", "timestamp", "date_received", "opened_at"),
-    "subject": ("subject", "title", "summary"),
+    "id": ("ticket_id", "id", "ticketid", "case_id", "complaint_id", "case_number", "ticket_number",
+           "ticket_no", "case_no", "issue_id", "issue_key", "incident_id", "request_id",
+           "conversation_id", "number", "key"),
+    "created_at": ("created_at", "date", "created", "timestamp", "date_received", "opened_at",
+                   "opened", "opened_on", "open_date", "date_opened", "created_date", "created_on",
+                   "created_time", "creation_date", "date_created", "submitted_at", "submitted_on",
+                   "date_submitted", "received_at", "reported_at"),
+    "subject": ("subject", "title", "summary", "short_description", "ticket_subject", "case_subject",
+                "email_subject"),
     "body": ("body", "description", "text", "message", "content", "narrative",
-             "consumer_complaint_narrative"),
-    "customer": ("customer_id", "requester_id", "account_id", "customer", "requester", "user_id"),
-    "agent": ("agent_id", "assignee_id", "assignee", "agent"),
+             "consumer_complaint_narrative", "customer_message", "message_body", "details",
+             "problem_description", "question", "complaint"),
+    "customer": ("customer_id", "requester_id", "account_id", "customer", "requester", "user_id",
+                 "customer_email", "requester_email", "contact_id", "contact", "contact_email",
+                 "client_id", "client", "reporter", "reporter_id", "submitter", "submitter_id",
+                 "caller_id"),
+    "agent": ("agent_id", "assignee_id", "assignee", "agent", "owner", "owner_id", "owner_name",
+              "assigned_to", "assignee_name", "assignee_email", "agent_name", "agent_email",
+              "handled_by", "responder", "responder_id"),
     # After "customer": an input whose only id column is account_id keeps it as the customer.
     # Not "company" (CFPB's is the company complained about), "tier" (often a support
     # tier) or "plan" (often a payment plan): set those with [columns] when they are meant.
     "account": ("account_id", "account", "organization_id", "organisation_id", "organization",
-                "organisation", "org_id", "company_id", "tenant_id", "tenant"),
+                "organisation", "org_id", "company_id", "tenant_id", "tenant", "account_name",
+                "organization_name", "organisation_name"),
     "segment": ("segment", "customer_segment", "customer_tier", "account_tier"),
     "revenue": (),      # money is never guessed: only [columns] revenue sets it
 }
+# A column none of whose names above match is still the body when its name ends like one
+# ("Customer Message", "Issue Description"), unless it is a short one ("Short description").
+BODY_ENDINGS = ("message", "description", "body", "narrative", "text")
 ROLE_OUTPUT = {"id": TicketCols.ticket_id, "created_at": TicketCols.created_at,
                "subject": TicketCols.subject, "customer": TicketCols.customer_id,
                "agent": TicketCols.agent_id, "account": TicketCols.account_id,
@@ -40,6 +56,7 @@ DIMENSION_ROLE = "segment"
 # Names a kept input column cannot take in the output tables; such a column gets "input_".
 RESERVED_TICKET_NAMES = {v for k, v in vars(TicketCols).items() if not k.startswith("_")}
 RESERVED_QUARANTINE_NAMES = {QuarantineCols.reason, QuarantineCols.source, QuarantineCols.source_row}
+JSON_CONTAINER = re.compile(r"\s*(\[.*\]|\{.*\})\s*$", re.DOTALL)
 MAX_UNIQUE_SHARE = 0.5     # a column with more distinct values per row is an identifier, not a dimension
 
 
@@ -62,6 +79,11 @@ def resolved_roles(columns: list[str], settings: ColumnsConfig, source: str) -> 
         if role not in roles and detected is not None:
             roles[role] = [detected] if role == "body" else detected
             taken.add(detected)
+    if "body" not in roles:
+        ending = next((c for c in columns if c not in taken and not name_key(c).startswith("short")
+                       and name_key(c).endswith(BODY_ENDINGS)), None)
+        if ending is not None:
+            roles["body"] = [ending]
     if "body" not in roles and "subject" not in roles:
         raise InputError(f"no text column in {_short(source)}: found columns {columns}. Map the column "
                          "holding the ticket text with [columns] body = [\"...\"] in iceberg.toml "
@@ -86,6 +108,9 @@ def dimension_columns(raw: pd.DataFrame, roles: Roles, settings: ColumnsConfig, 
         if column in used or column in excluded or is_measurement(values):
             continue
         present = stripped(values).dropna()
+        if len(present) and present.head(1000).str.match(JSON_CONTAINER).all() \
+                and present.str.match(JSON_CONTAINER).all():
+            continue            # lists (or objects) kept as JSON text: not one value each
         distinct = present.nunique()
         if 2 <= distinct <= settings.max_dimension_values and distinct <= MAX_UNIQUE_SHARE * len(present):
             dimensions.append(column)
@@ -109,8 +134,9 @@ def role_columns(roles: Roles) -> set[str]:
 
 
 def name_key(name: str) -> str:
-    """A column name compared ignoring case, spaces, underscores and dashes."""
-    return re.sub(r"[\s_\-]+", "", name).lower()
+    """A column name compared ignoring case, spaces, underscores, dashes and dots (so the
+    flattened ``requester.id`` is ``requester_id``); ``#`` reads as "number"."""
+    return re.sub(r"[\s_\-.]+", "", name).lower().replace("#", "number")
 
 
 def dimension_name(column: str, roles: Roles) -> str:

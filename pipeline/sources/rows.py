@@ -11,22 +11,25 @@ from pipeline.schemas import QuarantineCols, TicketCols
 from pipeline.sources.protocol import RAW_LINE
 from pipeline.sources.roles import (RESERVED_QUARANTINE_NAMES, RESERVED_TICKET_NAMES, ROLE_OUTPUT,
                                     Roles, dimension_name, output_name, role_columns)
-from pipeline.sources.values import as_str, revenue_numbers, stated_numbers, stripped, utc_timestamps
+from pipeline.sources.dates import ParsedDates, created_timestamps
+from pipeline.sources.values import as_str, revenue_numbers, stated_numbers, stripped
 
 
-def split_rows(raw: pd.DataFrame, roles: Roles, dimensions: list[str],
-               source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tickets and the quarantined rows (missing id, no text, bad date, duplicate id)."""
+def split_rows(raw: pd.DataFrame, roles: Roles, dimensions: list[str], source: str,
+               dates: ParsedDates | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tickets and the quarantined rows (missing id, no text, a created_at that is not a
+    plausible date, duplicate id). ``dates``: the created_at column as read
+    (``created_timestamps``; read with the defaults when not given)."""
     texts = ticket_texts(raw, roles)
     ids = stripped(raw[roles["id"]]) if "id" in roles else row_ids(raw, roles, texts)
     reasons = pd.Series(None, index=raw.index, dtype=object)
     reasons[ids.isna()] = "missing ticket id"
     reasons[reasons.isna() & (texts == "")] = "no text (subject and body are empty)"
     if "created_at" in roles:
-        created_at = raw[roles["created_at"]]
-        timestamps = utc_timestamps(created_at)
-        unparseable = reasons.isna() & timestamps.isna() & stripped(created_at).notna()
-        reasons[unparseable] = [f"unparseable created_at: {v!r}" for v in created_at[unparseable]]
+        dates = dates or created_timestamps(raw[roles["created_at"]])
+        timestamps = dates.timestamps
+        bad_date = reasons.isna() & dates.problems.notna()
+        reasons[bad_date] = dates.problems[bad_date]
     else:
         timestamps = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
     if "revenue" in roles:

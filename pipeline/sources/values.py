@@ -1,35 +1,14 @@
-"""Cell values as the tickets table needs them: text, UTC timestamps, revenue numbers."""
+"""Cell values as the tickets table needs them: text, revenue numbers (dates: ``dates``)."""
 
 from __future__ import annotations
 
 import re
-import warnings
 
 import pandas as pd
 
 NOT_A_NUMBER = frozenset({"n/a", "na", "-", "none", "null", "nan"})   # revenue cells read as missing
 CURRENCY_MARKS = re.compile(r"[\s$€£¥]")
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-
-
-def utc_timestamps(values: pd.Series) -> pd.Series:
-    """``values`` as UTC timestamps (naive ones are taken as UTC); NaT where missing or unparseable."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values, utc=True)
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        # Epoch numbers: seconds, or milliseconds once they pass the year 5138 in seconds.
-        unit = "ms" if values.abs().max() > 1e11 else "s"
-        return pd.to_datetime(values, utc=True, unit=unit, errors="coerce")
-    text = stripped(values)
-    if text.notna().any() and text.dropna().str.fullmatch(r"\d{9,13}").all():
-        return utc_timestamps(pd.to_numeric(text))
-    parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
-    retry = parsed.isna() & text.notna()
-    if retry.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            parsed[retry] = pd.to_datetime(text[retry], utc=True, errors="coerce", format="mixed")
-    return parsed
 
 
 def revenue_numbers(values: pd.Series) -> pd.Series:
