@@ -55,6 +55,12 @@ class InputConfig:
     # auto: a BOM, else UTF-8, else charset-normalizer's guess
     encoding: str = setting("auto", Options("auto"), TextEncoding(), example="cp1252")
     delimiter: str = setting("auto", DELIMITER, example=";")               # auto: sniffed CSV dialect
+    # auto: the column's unambiguous values decide how 05/01/2024 reads
+    date_order: str = setting("auto", Options("auto", "day-first", "month-first"), example="day-first")
+    # a created_at before this year is implausible (placeholders such as 1970-01-01): quarantined
+    min_year: int = setting(1990, Interval(int, 1, 9999))
+    # …and so is one more than this many days after the run (9999-12-31)
+    max_days_ahead: int = setting(1, COUNT)
 
 
 @dataclass

@@ -15,7 +15,6 @@ finished, posts its alerts to the webhook (``pipeline.ops.alerts``).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import platform
 import time
@@ -41,7 +40,8 @@ from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidenc
 from pipeline.ops.alerts import alert_payload, send_alerts
 from pipeline.ops.changes import iceberg_changes, with_alerts
 from pipeline.schemas import TicketCols, contract_order
-from pipeline.sources.ingest import Ingested, read_events, read_tickets
+from pipeline.sources import (Ingested, Reader, events_source, read_events, read_tickets,
+                              source_fingerprint)
 from pipeline.store import checkpoint
 from pipeline.store.curation import Curation
 from pipeline.store.embedding_cache import EmbeddingCache
@@ -81,10 +81,11 @@ class RunResult:
     manifest: Manifest
 
 
-def run(input_path: str | Path, out: str | Path, config: Config | None = None, *,
+def run(input_path: str | Path | Reader, out: str | Path, config: Config | None = None, *,
         embedder: Embedder | None = None, progress: bool | None = None, mode: str | None = None,
         resume: bool = False) -> RunResult:
-    """Run the pipeline on ``input_path`` and write ``out/runs/<run_id>/``; returns its manifest.
+    """Run the pipeline on ``input_path`` (a file, or any ``pipeline.sources.Reader``) and write
+    ``out/runs/<run_id>/``; returns its manifest.
 
     ``mode`` is ``auto``, ``assign`` or ``full`` (default: ``incremental.mode``; see
     ``pipeline.groups.incremental``). ``resume`` reuses what an unfinished run with the same
@@ -106,7 +107,7 @@ def run(input_path: str | Path, out: str | Path, config: Config | None = None, *
 def _locked_run(input_path, out: Path, config: Config, embedder: Embedder | None,
                 progress: bool | None, mode: str, resume: bool) -> RunResult:
     started_at = _now()
-    state = {"input_sha256": _sha256(input_path), "config": config.to_dict(),
+    state = {"input_sha256": source_fingerprint(input_path, config.input), "config": config.to_dict(),
              "previous_run_id": latest_run_id(out), "mode": mode}
     run_id = (checkpoint.resumable_run(out, state) if resume else None) or new_run_id()
     writer = RunWriter(out, run_id)
@@ -167,10 +168,13 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         events = read_events(config.profile.events) if config.profile.events else None
         s["rows_out"] = len(ingested.tickets)
         s["rows_in"] = ingested.rows_read
+    for line in ingested.understood():
+        (log.warning if line.startswith("Warning: ") else log.info)(
+            line.removeprefix("Warning: "), extra={"event": "input_understood"})
 
     with stages.stage("prepare", len(ingested.tickets)) as s:
         prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
-                                    source=ingested.source["path"])
+                                    source=ingested.name)
         tickets = prepared.tickets
         s["rows_out"] = len(tickets)
         s.update(prepared.templates)
@@ -291,7 +295,8 @@ def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
         incremental=computed.incremental,
         changes=computed.changes.summary,
         embedding=computed.embeddings.manifest(),
-        columns={"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions},
+        columns={"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions,
+                 "created_at": computed.ingested.dates, "warnings": computed.ingested.warnings},
         redactions=computed.prepared.redactions,
         versions=_versions(),
     )
@@ -301,19 +306,7 @@ def _events_source(events: pd.DataFrame | None, config: Config) -> list[dict]:
     """The events file as a manifest input (path, sha256, rows, role), when the run has one."""
     if events is None:
         return []
-    path = config.profile.events
-    return [{"path": str(path), "sha256": _sha256(path), "rows": len(events), "role": "events"}]
-
-
-def _sha256(path) -> str | None:
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
-    except OSError:
-        return None
+    return [events_source(config.profile.events, events)]
 
 
 def _versions() -> dict[str, str]:

@@ -12,7 +12,8 @@ import pytest
 from conftest import ROOT, SAMPLE_TRUTH, profiled_run
 from pipeline.config import ProfileConfig
 from pipeline.analysis.events import onset_events
-from pipeline.sources.ingest import InputError, read_events
+from pipeline.errors import InputError
+from pipeline.sources import read_events
 from pipeline.analysis.profile import profiles
 from pipeline.ops.summary import icebergs_summary
 from pipeline.schemas import ICEBERGS

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, load_config
+from pipeline.errors import ConfigError
 from pipeline.sources.ingest import InputError, read_tickets
 from pipeline.schemas import QUARANTINE, TICKETS, QuarantineCols, TicketCols
 
@@ -108,7 +109,10 @@ def test_reads_gzip_compressed_csv_and_hashes_the_file(tmp_path):
     result = read_tickets(path, Config())
     assert len(result.tickets) == len(ROWS)
     assert result.source == {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                             "rows": len(ROWS)}
+                             "rows": len(ROWS), "kind": "file", "format": "csv", "compression": "gzip",
+                             "encoding": "utf-8",
+                             "dialect": {"delimiter": ",", "quotechar": '"', "escapechar": None,
+                                         "chosen": "standard"}}
 
 
 def test_jsonl_quarantines_a_bad_line_with_its_number(tmp_path):
@@ -373,3 +377,139 @@ def test_no_text_column_error_says_how_to_map_one(tmp_path):
     message = str(error.value)
     assert "no text column" in message and "['id', 'comments', 'queue']" in message
     assert '[columns] body = ["..."]' in message and "--set columns.body=" in message
+
+
+def test_batches_do_not_change_what_is_read(tmp_path):
+    from pipeline.sources import CsvReader, JsonlReader
+
+    rows = [[f"T{i}", f"2024-01-{i % 28 + 1:02d}", "Login", f"fails {i}", ["App", "Web"][i % 2], "EU",
+             f"c{i % 3}", "a1"] for i in range(23)] + [["T3", "2024-01-05", "Login", "again", "App", "EU", "c1", "a1"]]
+    csv_path = write(tmp_path, "t.csv", csv_text(rows))
+    lines = [json.dumps({"id": i, "body": f"text {i}", "tier": [1, 2, None][i % 3]}) for i in range(23)]
+    jsonl_path = write(tmp_path, "t.jsonl", "\n".join(lines[:5] + ["{broken"] + lines[5:]))
+    for reader in (CsvReader, JsonlReader):
+        path = csv_path if reader is CsvReader else jsonl_path
+        whole, batched = read_tickets(path, Config()), read_tickets(reader(path, batch_rows=4), Config())
+        pd.testing.assert_frame_equal(whole.tickets, batched.tickets)
+        pd.testing.assert_frame_equal(whole.quarantine, batched.quarantine)
+        assert (whole.roles, whole.dimensions, whole.source) == (batched.roles, batched.dimensions, batched.source)
+        assert_accounted(batched)
+
+
+class _InMemoryReader:
+    """A source that is not a file: what a helpdesk or SQL reader gives ``read_tickets``."""
+
+    name = "memory://tickets"
+
+    def fingerprint(self):
+        return None
+
+    def batches(self):
+        from pipeline.sources import RawBatch
+
+        yield RawBatch(pd.DataFrame({"id": ["1", "2"], "body": ["App crashes", None]}, index=[1, 2]))
+        yield RawBatch(pd.DataFrame({"id": ["3"], "body": ["Login fails"]}, index=[3]),
+                       [{"raw_line": "??", "reason": "not a ticket", "source_row": 4}])
+
+    def description(self):
+        return {"kind": "memory", "uri": self.name, "rows": 4}
+
+
+def test_read_tickets_is_pure_over_any_reader():
+    from pipeline.sources import Reader, reader_for
+
+    reader = _InMemoryReader()
+    assert isinstance(reader, Reader) and reader_for(reader) is reader
+    result = read_tickets(reader, Config())
+    assert result.tickets[TicketCols.ticket_id].tolist() == ["1", "3"]
+    assert result.quarantine[QuarantineCols.reason].tolist() == [
+        "no text (subject and body are empty)", "not a ticket"]
+    assert (result.quarantine[QuarantineCols.source] == "memory://tickets").all()
+    assert result.source == {"kind": "memory", "uri": "memory://tickets", "rows": 4}
+    assert_accounted(result)
+
+
+NEW_USER_HEADER = ["Case Number", "Opened", "Customer Message", "Owner", "Queue"]
+NEW_USER_ROWS = [[f"{1000 + i:08d}", f"{i + 10}/01/2024 09:00", f"My card was declined, attempt {i}",
+                  ["Ann Smith", "Bob Jones"][i % 2], ["Billing", "Access"][i % 2]] for i in range(8)]
+
+
+def test_a_new_users_export_is_mapped_and_the_dry_run_says_so(tmp_path, capsys):
+    from pipeline.cli import main
+
+    path = write(tmp_path, "cases.csv", csv_text(NEW_USER_ROWS, NEW_USER_HEADER))
+    result = read_tickets(path, Config())
+    assert result.roles == {"id": "Case Number", "created_at": "Opened", "body": ["Customer Message"],
+                            "agent": "Owner"}
+    assert result.dimensions == ["Queue"] and result.warnings == []
+    assert result.dates["order"] == "day-first" and result.dates["formats"] == {"day-first": 8}
+    assert main(["run", "--input", str(path), "--out", str(tmp_path / "out"), "--dry-run"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert "Columns: id ← 'Case Number'; created_at ← 'Opened'; body ← 'Customer Message'; agent ← 'Owner'." in printed
+    assert "Dimensions: Queue." in printed
+    assert any(line.startswith("Dates ('Opened'): 8 day-first; day-first (decided by 5 value(s) such as '13/01/2024 09:00')") for line in printed)
+
+
+def test_likely_misses_are_warned_with_their_fix(tmp_path):
+    header = ["Reference", "Logged", "Message", "cc", "handler"]
+    rows = [[f"R-{i}", f"2024-01-{i + 1:02d}", f"text {i}", f"ops{i % 2}@example.com",
+             ["Ann Smith", "Bob Jones", "Cara Lee"][i % 3]] for i in range(9)]
+    config = Config()
+    config.columns.id, config.columns.created_at = "", ""
+    result = read_tickets(write(tmp_path, "t.csv", csv_text(rows, header)), config)
+    assert result.roles == {"body": ["Message"]}
+    warnings = result.warnings
+    assert warnings[0] == ("no id column: ticket ids are generated from each row's content; 'Reference' "
+                           "looks like one: set [columns] id = 'Reference'")
+    assert warnings[1].startswith("no created_at column") and "set [columns] created_at = 'Logged'" in warnings[1]
+    assert any("dimension 'cc' holds e-mail addresses" in w for w in warnings)
+    assert any("dimension 'handler' looks like person names" in w for w in warnings)
+
+
+@pytest.mark.parametrize("setting, value, dates", [
+    ("date_order", "day-first", ["2024-01-05", "2024-02-06"]),
+    ("date_order", "month-first", ["2024-05-01", "2024-06-02"]),
+])
+def test_date_order_setting_reads_ambiguous_columns(tmp_path, setting, value, dates):
+    config = Config()
+    setattr(config.input, setting, value)
+    result = read_tickets(write(tmp_path, "t.csv", "id,date,body\n1,05/01/2024,a\n2,06/02/2024,b\n"), config)
+    assert result.tickets[TicketCols.created_at].dt.strftime("%Y-%m-%d").tolist() == dates
+    assert result.dates["order_decided_by"] == "input.date_order"
+
+
+def test_the_plausible_window_is_configurable(tmp_path):
+    text = "id,date,body\n1,1995-06-01,a\n2,2024-03-01,b\n3,2024-03-09,c\n"
+    config = Config()
+    config.input.min_year, config.input.max_days_ahead = 2000, 3
+    result = read_tickets(write(tmp_path, "t.csv", text), config, now=pd.Timestamp("2024-03-05", tz="UTC"))
+    assert result.quarantine[QuarantineCols.reason].tolist() == [
+        "implausible created_at: '1995-06-01' (before 2000)",
+        "implausible created_at: '2024-03-09' (more than 3 days after the run)"]
+    assert result.dates["window"] == ["2000-01-01", "2024-03-08"]
+    config.input.date_order = "yearly"
+    with pytest.raises(ConfigError, match="input.date_order must be one of auto, day-first, month-first"):
+        read_tickets(write(tmp_path, "t.csv", text), config)
+
+
+def test_nested_json_becomes_dotted_columns(tmp_path):
+    lines = [json.dumps({"id": i, "subject": "Card", "description": f"declined {i}",
+                         "requester": {"id": 9 + i % 2, "email": "ann@example.com", "org": {"name": "acme"}},
+                         "via": {"channel": ["email", "web"][i % 2]}, "tags": ["a", "b"], "custom": {}})
+             for i in range(6)]
+    result = read_tickets(write(tmp_path, "t.jsonl", "\n".join(lines)), Config())
+    assert result.roles["customer"] == "requester.id"
+    assert {"requester.email", "requester.org.name", "via.channel", "tags", "custom"} <= set(result.tickets.columns)
+    assert "via.channel" in result.dimensions and "tags" not in result.dimensions
+    assert result.tickets["tags"][0] == '["a", "b"]' and result.tickets["custom"].isna().all()
+    assert any("'tags' holds lists" in w for w in result.warnings)
+
+
+def test_a_json_array_file_and_a_named_index_in_parquet(tmp_path):
+    records = [{"id": i, "body": f"text {i}"} for i in range(1, 4)]
+    result = read_tickets(write(tmp_path, "t.json", json.dumps(records)), Config())
+    assert result.tickets[TicketCols.ticket_id].tolist() == ["1", "2", "3"]
+    assert result.source["layout"] == "array"
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"ticket_id": ["A", "B"], "body": ["x y", "z w"]}).set_index("ticket_id").to_parquet(path)
+    assert read_tickets(path, Config()).tickets[TicketCols.ticket_id].tolist() == ["A", "B"]

@@ -15,7 +15,7 @@ from pipeline.config import Config
 from pipeline.embed import embedder_key, text_hash
 from pipeline.errors import LockHeld
 from pipeline.groups import incremental
-from pipeline.schemas import TicketCols
+from pipeline.schemas import QuarantineCols, TicketCols
 from pipeline.sources.ingest import read_tickets
 from pipeline.store.embedding_cache import EmbeddingCache
 from pipeline.store.layout import Layout
@@ -30,7 +30,7 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
     mode = mode or config.incremental.mode
     ingested = read_tickets(input_path, config)
     prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
-                                source=ingested.source["path"])
+                                source=ingested.name)
     tickets = prepared.tickets
     previous = previous_run(out)
     is_new = incremental.new_ticket_mask(tickets, previous)
@@ -45,10 +45,13 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
         plan_mode = "assign (auto: may still switch to full once the new tickets are embedded)"
     return {
         "input": ingested.source,
+        "source": ingested.name,
         "rows_read": ingested.rows_read,
         "tickets": len(tickets),
         "rows_quarantined": len(prepared.quarantine),
         "dimensions": ingested.dimensions,
+        "understood": ingested.understood(),
+        "quarantine_reasons": prepared.quarantine[QuarantineCols.reason].value_counts().to_dict(),
         "out": str(out),
         "lock": "held by " + str(lock_holder(out) or "another run") if _lock_held(out) else "free",
         "previous_run_id": previous.run_id if previous else None,
@@ -66,8 +69,10 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
 
 def plan_text(plan: dict) -> str:
     lines = [
-        f"Dry run: nothing written. Input {plan['input']['path']}: {plan['rows_read']:,} rows → "
+        f"Dry run: nothing written. Input {plan['source']}: {plan['rows_read']:,} rows → "
         f"{plan['tickets']:,} tickets, {plan['rows_quarantined']:,} would be quarantined.",
+        *plan["understood"],
+        *[f"Quarantine: {n:,} × {reason}" for reason, n in list(plan["quarantine_reasons"].items())[:10]],
         f"Output {plan['out']}: previous run {plan['previous_run_id'] or '(none)'}; lock {plan['lock']}.",
         f"{plan['new_or_changed_tickets']:,} new or changed tickets, {plan['removed_tickets']:,} removed; "
         f"{plan['to_embed']:,} texts to embed ({plan['cached']:,} cached).",
