@@ -29,7 +29,7 @@ NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:(?:[ T]
 EPOCH = re.compile(r"\d{9,13}(?:\.\d+)?")
 MILLISECONDS = 1e11       # an epoch above this in seconds would be after the year 5138
 LEADING_YEAR = re.compile(r"[+-]?(\d{4,})-")
-SHOWN_CHARS = 40
+SHOWN_CHARS = 120          # a reason quotes this much of the raw value, cut between words
 
 
 @dataclass(frozen=True)
@@ -171,4 +171,9 @@ def _early_year(values: pd.Series) -> pd.Series:
 
 def _shown(value: Any) -> str:
     text = repr(value if not isinstance(value, float) or not value.is_integer() else int(value))
-    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…'"
+    if len(text) <= SHOWN_CHARS:
+        return text
+    # Cut between words, never inside one: prepare redacts reasons, and half a card number
+    # or e-mail address would no longer be recognised as one.
+    cut = text.rfind(" ", 0, SHOWN_CHARS)
+    return text[:cut if cut > 0 else SHOWN_CHARS] + " …'"
