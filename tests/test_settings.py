@@ -204,7 +204,7 @@ def test_the_declared_choices_are_those_the_stages_know():
     from pipeline.analysis.timing import PERIODS as TIMELINE_PERIODS
     from pipeline.embed import BACKENDS
     from pipeline.groups.incremental import MODES as INCREMENTAL_MODES
-    from pipeline.sources.ingest import FORMATS
+    from pipeline.sources import FORMATS
     from pipeline.text.redact import KINDS
 
     assert _choices("redact.kinds") == REDACT_KINDS == KINDS

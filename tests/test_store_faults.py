@@ -55,9 +55,11 @@ def tickets_csv(tmp_path):
 
 
 def one_line_error(capsys) -> str:
+    """The one error line on stderr (warnings about the input may come before it)."""
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("iceberg: error: "), err
-    return err[0]
+    errors = [line for line in err if line.startswith("iceberg: error: ")]
+    assert len(errors) == 1 and err[-1] == errors[0], err
+    return errors[0]
 
 
 @pytest.mark.parametrize("where", ["a file", "under a file"])
