@@ -136,6 +136,16 @@ class AlertsConfig:
 
 
 @dataclass
+class MapConfig:
+    """The dashboard's ticket map (``pipeline.analysis.map``), computed by every run."""
+
+    enabled: bool = True               # compute map_x, map_y for every ticket (and OUT/runs/<id>/map.parquet)
+    sample_size: int = 5_000           # t-SNE is fitted on at most this many tickets; the rest are placed
+    n_neighbors: int = 10              # a ticket is placed among this many most similar fitted tickets
+    perplexity: float = 30.0           # t-SNE's perplexity (capped for small runs)
+
+
+@dataclass
 class Config:
     input: InputConfig = field(default_factory=InputConfig)
     columns: ColumnsConfig = field(default_factory=ColumnsConfig)
@@ -146,6 +156,7 @@ class Config:
     profile: ProfileConfig = field(default_factory=ProfileConfig)
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    map: MapConfig = field(default_factory=MapConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
