@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
 from pipeline.analysis.map import Mapped, mapped_tickets
@@ -48,7 +49,7 @@ from pipeline.store.curation import Curation
 from pipeline.store.embedding_cache import EmbeddingCache
 from pipeline.store.layout import CHANGES, WEBHOOK, Layout
 from pipeline.store.lock import run_lock
-from pipeline.store.map_state import read_map_state
+from pipeline.store.map_state import read_map_positions, read_map_state
 from pipeline.store.reader import PreviousRun, latest_run_id, previous_run
 from pipeline.store.records import FAILED, SUCCEEDED, Changes, Counts, Manifest
 from pipeline.store.writer import RunWriter, new_run_id
@@ -202,7 +203,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
     inc = incremental.incremental_record(grouped.decision, previous, is_new, tickets, until, run_id)
     log.info("mode %s: %s", inc["mode"], "; ".join(inc["reasons"]),
              extra={"event": "mode", "mode": inc["mode"], "reasons": inc["reasons"], "signals": inc["signals"]})
-    mapped = _mapped(tickets, embeddings, previous, inc["mode"], config, stages)
+    mapped = _mapped(tickets, embeddings, previous, is_new, inc["mode"], config, stages)
     if mapped is not None:
         tickets = tickets.assign(**{TicketCols.map_x: mapped.coords[:, 0], TicketCols.map_y: mapped.coords[:, 1]})
 
@@ -273,18 +274,25 @@ def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str
     return dataclasses.replace(identified, decision=incremental.decision_record(decision, {}))
 
 
-def _mapped(tickets: pd.DataFrame, embeddings: Embeddings, previous: PreviousRun | None, mode: str,
-            config: Config, stages: _Stages) -> Mapped | None:
-    """The dashboard's map (``pipeline.analysis.map``): an assign run places its tickets on the
-    previous run's map, a full run fits a new one; None when ``map.enabled`` is off."""
+def _mapped(tickets: pd.DataFrame, embeddings: Embeddings, previous: PreviousRun | None, is_new,
+            mode: str, config: Config, stages: _Stages) -> Mapped | None:
+    """The dashboard's map (``pipeline.analysis.map``): an assign run keeps the previous run's
+    map and positions and places only its new tickets; a full run fits a new map; None when
+    ``map.enabled`` is off."""
     if not config.map.enabled:
         return None
     with stages.stage("map", len(tickets)) as s:
-        earlier = None
+        earlier = kept = None
         if previous is not None and mode == "assign":
             earlier = read_map_state(previous.run, n_neighbors=config.map.n_neighbors)
-        mapped = mapped_tickets(embeddings.vectors, tickets[TicketCols.ticket_id].to_numpy(), config.map,
-                                previous=earlier, random_state=config.cluster.random_state)
+            positions = read_map_positions(previous.run) if earlier is not None else None
+            if positions is not None:
+                unchanged = tickets.loc[~np.asarray(is_new, dtype=bool), TicketCols.ticket_id]
+                kept = positions[positions[TicketCols.ticket_id].isin(unchanged)]
+        ids = tickets[TicketCols.ticket_id].to_numpy()
+        mapped = mapped_tickets(embeddings.vectors, ids, config.map, previous=earlier, kept=kept,
+                                random_state=config.cluster.random_state)
+        s["placed"] = len(ids) - (0 if kept is None else len(kept))
         s["rows_out"] = len(mapped.coords)
         s["fitted"] = mapped.fitted
         s["anchors"] = len(mapped.ticket_map.anchor_coords_)

@@ -23,12 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from pipeline.config import MapConfig
+from pipeline.schemas import TicketCols
 
 CHUNK_ROWS = 8_192
 PCA_COMPONENTS = 50
@@ -42,7 +44,7 @@ class TicketMap(TransformerMixin, BaseEstimator):
     was given ``ids``). ``transform`` returns an ``(n, 2)`` float32 array.
     """
 
-    def __init__(self, sample_size=5_000, n_neighbors=10, perplexity=30.0, max_iter=1_000,
+    def __init__(self, sample_size=5_000, n_neighbors=10, perplexity=30.0, max_iter=500,
                  temperature=0.02, random_state=0):
         self.sample_size = sample_size
         self.n_neighbors = n_neighbors
@@ -107,8 +109,8 @@ def knn_placed(vectors: np.ndarray, anchor_vectors: np.ndarray, anchor_coords: n
         return out
     for start in range(0, len(vectors), CHUNK_ROWS):
         sims = vectors[start:start + CHUNK_ROWS] @ anchor_vectors.T
-        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else \
-            np.broadcast_to(np.arange(k), (len(sims), k))
+        nearest = (np.argpartition(sims, sims.shape[1] - k, axis=1)[:, -k:] if k < sims.shape[1]
+                   else np.broadcast_to(np.arange(k), (len(sims), k)))
         near_sims = np.take_along_axis(sims, nearest, axis=1)
         weights = np.exp((near_sims - near_sims.max(axis=1, keepdims=True)) / temperature)
         weights /= weights.sum(axis=1, keepdims=True)
@@ -131,13 +133,26 @@ def ticket_map_from_config(config: MapConfig, random_state: int = 0) -> TicketMa
 
 
 def mapped_tickets(vectors: np.ndarray, ticket_ids, config: MapConfig, *,
-                   previous: TicketMap | None = None, random_state: int = 0) -> Mapped:
+                   previous: TicketMap | None = None, kept: pd.DataFrame | None = None,
+                   random_state: int = 0) -> Mapped:
     """Every ticket's map position: on ``previous`` (an earlier run's map) when given and of
-    the same dimension, else on a map fitted now on a sample of these tickets."""
-    if previous is not None and previous.anchor_vectors_.shape[1] == vectors.shape[1]:
-        return Mapped(previous.transform(vectors), previous, fitted=False)
-    ticket_map = ticket_map_from_config(config, random_state).fit(vectors, ids=ticket_ids)
-    return Mapped(ticket_map.transform(vectors), ticket_map, fitted=True)
+    the same dimension — tickets in ``kept`` (``ticket_id``, ``map_x``, ``map_y``: unchanged
+    since that run) keep their position, the others are placed — else on a map fitted now
+    on a sample of these tickets."""
+    if previous is None or previous.anchor_vectors_.shape[1] != vectors.shape[1]:
+        ticket_map = ticket_map_from_config(config, random_state).fit(vectors, ids=ticket_ids)
+        return Mapped(ticket_map.transform(vectors), ticket_map, fitted=True)
+    coords = np.zeros((len(vectors), 2), dtype=np.float32)
+    todo = np.ones(len(vectors), dtype=bool)
+    if kept is not None and len(kept):
+        known = kept.drop_duplicates(TicketCols.ticket_id).set_index(TicketCols.ticket_id)
+        ids = pd.Series(np.asarray(ticket_ids))
+        found = ids.isin(known.index).to_numpy()
+        coords[found] = known.loc[ids[found], [TicketCols.map_x, TicketCols.map_y]].to_numpy(np.float32)
+        todo = ~found
+    if todo.any():
+        coords[todo] = previous.transform(vectors[todo])
+    return Mapped(coords, previous, fitted=False)
 
 
 def _unit(X: np.ndarray) -> np.ndarray:

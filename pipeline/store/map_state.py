@@ -21,6 +21,8 @@ from pipeline.store.atomic import atomic_write_parquet
 from pipeline.store.layout import MAP_STATE
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pipeline.analysis.map import TicketMap
     from pipeline.store.reader import Run
 
@@ -56,3 +58,14 @@ def read_map_state(run: "Run", **params) -> "TicketMap | None":
                             "re-run `iceberg run --mode full` into this --out") from exc
     return TicketMap.from_anchors(table.column(MapCols.ticket_id).to_pylist(),
                                   flat.reshape(len(coords), dim), coords, **params)
+
+
+def read_map_positions(run: "Run") -> "pd.DataFrame | None":
+    """``ticket_id``, ``map_x``, ``map_y`` of ``run``'s tickets, or None when it has no map."""
+    from pipeline.schemas import TicketCols
+
+    path = run._checked("tickets.parquet")
+    names = pq.read_schema(path).names
+    if TicketCols.map_x not in names or TicketCols.map_y not in names:
+        return None
+    return run.table("tickets", [TicketCols.ticket_id, TicketCols.map_x, TicketCols.map_y])
