@@ -50,7 +50,7 @@ def where_bars(rows: pd.DataFrame, dimension: str) -> go.Figure:
                    customdata=np.column_stack([rows[A.lift], rows[A.q_value]]),
                    hovertemplate="%{y}: %{x:.0%} of its tickets, lift %{customdata[0]:.1f}, "
                                  "q %{customdata[1]:.1g}<extra></extra>")
-    figure.update_layout(barmode="group", title=dimension, xaxis_tickformat=".0%",
+    figure.update_layout(barmode="group", title=html.escape(dimension), xaxis_tickformat=".0%",
                          height=120 + 28 * len(rows), legend=dict(orientation="h", y=-0.15), **_LAYOUT)
     return figure
 

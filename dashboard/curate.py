@@ -29,12 +29,12 @@ def form(out: str, iceberg_id: str, row: pd.Series) -> None:
         with st.form(f"curate-{iceberg_id}"):
             curated = row.get(CurationCols.name)
             name = st.text_input("Name", value=curated if curated != row[I.label] else "",
-                                 placeholder=str(row[I.label]), max_chars=120)
+                                 placeholder=str(row[I.label]), max_chars=120, key=f"curate_name_{iceberg_id}")
             picked = st.radio("Status", list(STATUS_LABELS), index=list(STATUS_LABELS).index(status),
-                              format_func=STATUS_LABELS.get, horizontal=True)
+                              format_func=STATUS_LABELS.get, horizontal=True, key=f"curate_status_{iceberg_id}")
             ticket = st.text_input("Problem ticket", value=_given(row.get(CurationCols.ticket)),
-                                   placeholder="PROB-123 or https://…")
-            note = st.text_area("Note", value=_given(row.get(CurationCols.note)), max_chars=2000)
+                                   placeholder="PROB-123 or https://…", key=f"curate_ticket_{iceberg_id}")
+            note = st.text_area("Note", value=_given(row.get(CurationCols.note)), max_chars=2000, key=f"curate_note_{iceberg_id}")
             saved = st.form_submit_button("Save")
         if saved:
             try:

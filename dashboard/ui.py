@@ -66,10 +66,10 @@ def shown_run() -> Shown:
 def explain(exc: Exception, out: str) -> None:
     """An error state, in words, with what to do about it."""
     if isinstance(exc, RunNotFound) and not data.runs(out).shape[0]:
-        st.info(f"No run yet in `{md(out)}`. Make one, then reload this page:")
+        st.info(f"No run yet in {md(out)}. Make one, then reload this page:")
         st.code(f"iceberg run --input tickets.csv --out {out}", language="bash")
     elif isinstance(exc, RunNotFound):
-        st.warning(f"That run is not in `{md(out)}`: {md(exc)}")
+        st.warning(f"That run is not in {md(out)}: {md(exc)}")
         st.page_link(st.session_state.get("pages", {}).get("runs", "app_pages/runs.py"),
                      label="See the runs there")
     elif isinstance(exc, UnsupportedSchema):
@@ -85,7 +85,7 @@ def explain(exc: Exception, out: str) -> None:
 def page_heading(title: str, shown: Shown) -> None:
     st.title(title)
     m = data.manifest(shown.out, shown.run_id)
-    st.caption(f"Run {shown.run_id} · finished {m.finished_at or '–'} · {shown.out}")
+    st.caption(md(f"Run {shown.run_id} · finished {m.finished_at or '–'} · {shown.out}"))
 
 
 def ticket_text(text) -> None:

@@ -47,8 +47,8 @@ row = pd.concat([pd.Series({I.iceberg_id: iceberg_id}), row])
 config = data.manifest(shown.out, shown.run_id).config
 
 # ---- header: name, keywords, score in words
-st.title(f"🔎 {row[CurationCols.name]}")
-st.caption(f"{iceberg_id} · rank {int(row[I.rank])} · run {shown.run_id}")
+st.title(f"🔎 {ui.md(row[CurationCols.name])}")
+st.caption(ui.md(f"{iceberg_id} · rank {int(row[I.rank])} · run {shown.run_id}"))
 status = row.get(CurationCols.status, "open")
 st.text(f"{words.trend_badge(row[I.trend])} · status: {status}"
         + (f" · {row[CurationCols.ticket]}" if pd.notna(row.get(CurationCols.ticket)) else "")

@@ -25,7 +25,8 @@ if icebergs.empty:
 attributes = data.attributes(shown.out, shown.run_id)
 choices = views.dimension_values(attributes)
 with st.form("lookup"):
-    text = st.text_area("Ticket text", height=140, placeholder="e.g. My card was declined again in the app")
+    text = st.text_area("Ticket text", height=140, placeholder="e.g. My card was declined again in the app",
+                        key="lookup_text")
     given = {}
     if choices:
         columns = st.columns(min(len(choices), 4))
@@ -57,7 +58,7 @@ if result.placed_in:
     best = result.icebergs.iloc[0]
     st.success(f"Not a one-off: the run's assign rule would put it in {ui.md(best[I.iceberg_id])} "
                f"{ui.md(best['name'])} (similarity {best[lookup.SIMILARITY]:.2f} ≥ {result.threshold:.2f}).")
-    st.page_link(st.session_state["pages"]["detail"], label=f"Open {best[I.iceberg_id]}", icon="🔎",
+    st.page_link(st.session_state["pages"]["detail"], label=f"Open {ui.md(best[I.iceberg_id])}", icon="🔎",
                  query_params={"iceberg": str(best[I.iceberg_id]), "run": shown.run_id})
 else:
     best = result.icebergs.iloc[0] if len(result.icebergs) else None

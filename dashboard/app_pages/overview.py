@@ -43,17 +43,17 @@ with st.expander("Filters", expanded=True):
     if len(periods):
         first, last = periods.min().date(), (periods.max() + pd.Timedelta(days=6)).date()
         window = row[0].date_input("Tickets between", value=(first, last), min_value=first, max_value=last,
-                                   help="Icebergs with tickets in this window; the column 'in window' counts them.")
+                                   help="Icebergs with tickets in this window; the column 'in window' counts them.", key="f_window")
     options = [f"{d}={v}" for d, values in views.dimension_values(attributes).items() for v in values]
-    picked = row[1].multiselect("With tickets where", options, placeholder="any dimension value",
+    picked = row[1].multiselect("With tickets where", options, placeholder="any dimension value", key="f_values",
                                 help="Icebergs that have tickets with every value picked.")
-    min_customers = row[2].number_input("Min customers", min_value=0, value=0, step=1)
-    trends = row[3].multiselect("Trend", ["new", "growing", "stable", "fading"], placeholder="any trend")
+    min_customers = row[2].number_input("Min customers", min_value=0, value=0, step=1, key="f_customers")
+    trends = row[3].multiselect("Trend", ["new", "growing", "stable", "fading"], placeholder="any trend", key="f_trends")
     row = st.columns([3, 1, 1])
-    search = row[0].text_input("Search names and keywords", placeholder="e.g. pin, transfer")
-    show_dismissed = row[1].toggle("Show dismissed", value=True)
+    search = row[0].text_input("Search names and keywords", placeholder="e.g. pin, transfer", key="f_search")
+    show_dismissed = row[1].toggle("Show dismissed", value=True, key="f_dismissed")
     show_boilerplate = row[2].toggle("Show boilerplate", value=False,
-                                     help="Courtesy-only groups (thanks, greetings, auto-replies).")
+                                     help="Courtesy-only groups (thanks, greetings, auto-replies).", key="f_boilerplate")
 
 full_window = len(window) == 2 and len(periods) and (window[0], window[1]) == (
     periods.min().date(), (periods.max() + pd.Timedelta(days=6)).date())
@@ -72,7 +72,7 @@ top = table.iloc[0]
 evidence = data.evidence(shown.out, shown.run_id)
 top_evidence = evidence[evidence[A.iceberg_id] == top[I.iceberg_id]]
 with st.container(border=True):
-    st.subheader(f"#1 {top[CurationCols.name]}")
+    st.subheader(f"#1 {ui.md(top[CurationCols.name])}")
     st.text(f"{top[I.iceberg_id]} · {words.trend_badge(top[I.trend])} · score {top[I.score]:.2f}")
     lines = [("Where", words.evidence_sentence(top_evidence.iloc[0])
               if len(top_evidence) else "No dimension value is over-represented."),

@@ -16,7 +16,7 @@ history = data.runs(shown.out)
 st.dataframe(history, hide_index=True, column_config={
     "latest": st.column_config.CheckboxColumn(), "seconds": st.column_config.NumberColumn(format="%.1f")})
 
-st.header(f"What changed in run {shown.run_id}")
+st.header(f"What changed in run {ui.md(shown.run_id)}")
 changes = data.changes(shown.out, shown.run_id)
 if changes is None:
     st.text("This run has no changes.json (it was written before changes were recorded).")
