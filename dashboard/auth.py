@@ -51,7 +51,7 @@ def signed_in_user() -> str | None:
                      f"(the {access.user_header} header is missing).")
             st.stop()
     if access.password and not st.session_state.get(SIGNED_IN):
-        st.title("🧊 Iceberg")
+        st.title("Iceberg")
         with st.form("sign_in"):
             given = st.text_input("Password", type="password")
             submitted = st.form_submit_button("Sign in")

@@ -20,6 +20,7 @@ def streamlit_argv(out: Path | str, run_id: str | None, host: str, port: int) ->
     argv = [sys.executable, "-m", "streamlit", "run", str(APP),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "minimal",
             "--", "--out", str(out)]
     return argv + (["--run", run_id] if run_id else [])
 

@@ -20,15 +20,15 @@ import streamlit as st  # noqa: E402
 from dashboard import auth, data, ui  # noqa: E402
 from pipeline.errors import IcebergError  # noqa: E402
 
-st.set_page_config(page_title="Iceberg", page_icon="🧊", layout="wide")
+st.set_page_config(page_title="Iceberg", page_icon=":material/ac_unit:", layout="wide")
 st.session_state["user"] = auth.signed_in_user()   # stops here until signed in, when required
 
 PAGES = {
-    "overview": st.Page("app_pages/overview.py", title="Overview", icon="🧊", default=True),
-    "detail": st.Page("app_pages/detail.py", title="Iceberg detail", icon="🔎", url_path="iceberg"),
-    "map": st.Page("app_pages/map.py", title="Ticket map", icon="🗺️", url_path="map"),
-    "lookup": st.Page("app_pages/lookup.py", title="Is this a one-off?", icon="❓", url_path="lookup"),
-    "runs": st.Page("app_pages/runs.py", title="Runs and changes", icon="🕒", url_path="runs"),
+    "overview": st.Page("app_pages/overview.py", title="Overview", icon=":material/leaderboard:", default=True),
+    "detail": st.Page("app_pages/detail.py", title="Iceberg detail", icon=":material/search_insights:", url_path="iceberg"),
+    "map": st.Page("app_pages/map.py", title="Ticket map", icon=":material/scatter_plot:", url_path="map"),
+    "lookup": st.Page("app_pages/lookup.py", title="Is this a one-off?", icon=":material/help:", url_path="lookup"),
+    "runs": st.Page("app_pages/runs.py", title="Runs and changes", icon=":material/history:", url_path="runs"),
 }
 st.session_state["pages"] = PAGES
 page = st.navigation(list(PAGES.values()))

@@ -15,7 +15,7 @@ from pipeline.schemas import SEGMENT_CUSTOMERS, CombinationCols, TicketCols
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import IcebergCols as I
 
-TREND_BADGES = {"new": "🆕 new", "growing": "📈 growing", "stable": "➖ stable", "fading": "📉 fading"}
+TREND_BADGES = {"new": "★ new", "growing": "▲ growing", "stable": "● stable", "fading": "▼ fading"}
 
 
 def trend_badge(trend) -> str:

@@ -73,9 +73,9 @@ def test_filters_re_rank_without_recomputing(app, dashboard_store):
     at.multiselect(key="f_trends").set_value(["stable"]).run()
     stable = _ranked(_ok(at))
     assert 0 < len(stable) < len(everything)
-    assert set(stable["trend"]) == {"➖ stable"}
+    assert set(stable["trend"]) == {"● stable"}
     assert stable["#"].tolist() == list(range(1, len(stable) + 1))
-    order = everything[everything["trend"] == "➖ stable"]["id"].tolist()
+    order = everything[everything["trend"] == "● stable"]["id"].tolist()
     assert stable["id"].tolist() == order                      # the run's order, renumbered
 
     at.multiselect(key="f_trends").set_value([]).run()
@@ -95,7 +95,7 @@ def test_a_deep_link_opens_that_icebergs_detail(app, dashboard_store):
     run = load_run(dashboard_store.out)
     row = run.icebergs.set_index(I.iceberg_id).loc[dashboard_store.renamed_id]
     at = _ok(app(dashboard_store.out, iceberg=dashboard_store.renamed_id, run=dashboard_store.second_run_id))
-    assert at.title[0].value == f"🔎 {RENAMED}"
+    assert at.title[0].value == RENAMED
     assert [h.value for h in at.header] == ["Where else does it happen?", "What caused it?", "Who is affected?",
                                             "Its tickets", "Lineage"]
     tiles = {m.label: m.value for m in at.metric}
@@ -169,7 +169,7 @@ def test_the_runs_page_lists_both_runs_and_what_changed(app, dashboard_store):
 
 def test_hostile_text_stays_text(app, dashboard_store):
     at = _ok(app(dashboard_store.out, iceberg=dashboard_store.xss_named_id))
-    assert at.title[0].value == f"🔎 {_escaped(XSS_NAME)}"      # escaped Markdown: shows literally
+    assert at.title[0].value == _escaped(XSS_NAME)      # escaped Markdown: shows literally
     at = _ok(app(dashboard_store.out))
     assert XSS_NAME in _ranked(at)["iceberg"].tolist()         # a dataframe cell: plain text
 
@@ -189,7 +189,7 @@ def test_curation_from_the_detail_page_is_stored_for_the_next_run(app, dashboard
     _ok(at)
     entry = Curation(out).get(iceberg_id)
     assert (entry.name, entry.status, entry.ticket) == ("Refunds stuck", "acknowledged", "https://jira.example/PROB-9")
-    assert at.title[0].value == "🔎 Refunds stuck"
+    assert at.title[0].value == "Refunds stuck"
 
 
 def test_empty_and_unreadable_stores_say_what_to_do(app, dashboard_store, tmp_path):

@@ -17,7 +17,7 @@ from pipeline.store.curation import CurationCols
 shown = ui.shown_run()
 icebergs = data.curated_icebergs(shown.out, shown.run_id)
 if icebergs.empty:
-    ui.page_heading("🔎 Iceberg detail", shown)
+    ui.page_heading("Iceberg detail", shown)
     st.info("This run found no icebergs, so there is no detail to show.")
     st.stop()
 
@@ -25,7 +25,7 @@ names = data.names(icebergs)
 ordered = icebergs.sort_values(I.rank)[I.iceberg_id].tolist()
 asked = st.query_params.get("iceberg")
 if asked and asked not in names:
-    ui.page_heading("🔎 Iceberg detail", shown)
+    ui.page_heading("Iceberg detail", shown)
     lineage = data.lineage(shown.out, shown.run_id)
     related = lineage[lineage["related_ids"].map(lambda ids: ids is not None and asked in list(ids))]
     st.warning(f"There is no iceberg {ui.md(asked)} in run {ui.md(shown.run_id)}.")
@@ -34,7 +34,7 @@ if asked and asked not in names:
         st.text(f"In this run it lives on in: {into}.")
     else:
         st.text("It may belong to another run (pick one in the sidebar), or the link is mistyped.")
-    st.page_link(st.session_state["pages"]["overview"], label="Back to the ranked icebergs", icon="🧊")
+    st.page_link(st.session_state["pages"]["overview"], label="Back to the ranked icebergs", icon=":material/leaderboard:")
     st.stop()
 
 iceberg_id = st.sidebar.selectbox("Iceberg", ordered, index=ordered.index(asked) if asked else 0,
@@ -47,7 +47,7 @@ row = pd.concat([pd.Series({I.iceberg_id: iceberg_id}), row])
 config = data.manifest(shown.out, shown.run_id).config
 
 # ---- header: name, keywords, score in words
-st.title(f"🔎 {ui.md(row[CurationCols.name])}")
+st.title(ui.md(row[CurationCols.name]))
 st.caption(ui.md(f"{iceberg_id} · rank {int(row[I.rank])} · run {shown.run_id}"))
 status = row.get(CurationCols.status, "open")
 st.text(f"{words.trend_badge(row[I.trend])} · status: {status}"
@@ -56,6 +56,15 @@ st.text(f"{words.trend_badge(row[I.trend])} · status: {status}"
 st.text("Keywords: " + ", ".join(row[I.keywords]))
 if pd.notna(row.get(CurationCols.note)):
     st.text(f"Note: {row[CurationCols.note]}")
+evidence = data.evidence(shown.out, shown.run_id)
+evidence = evidence[evidence[A.iceberg_id] == iceberg_id]
+with st.container(border=True):
+    st.text("Where: " + (words.evidence_sentence(evidence.iloc[0]) if len(evidence)
+                         else "no dimension value is over-represented."))
+    st.text("What caused it: " + words.when_sentence(row))
+    st.text(f"Who: {int(row[I.size]):,} tickets"
+            + (f" from {int(row[I.n_customers]):,} customers. " if pd.notna(row[I.n_customers]) else ". ")
+            + words.agents_sentence(row))
 st.text(words.score_sentence(row))
 st.dataframe(pd.DataFrame([{"component": name, "value": value, "what it means": why}
                            for name, value, why in words.score_parts(row)]),
@@ -75,7 +84,8 @@ else:
     spans = views.dimension_spans(attributes, iceberg_id)
     st.text("Spans " + "; ".join(f"{r[A.dimension]}: {int(r['distinct values'])} value(s)"
                                  for _, r in spans.iterrows()))
-    dimensions = where[A.dimension].unique().tolist()
+    # Dimensions with evidence first (most over-represented first), then the others.
+    dimensions = list(dict.fromkeys([*evidence[A.dimension], *where[A.dimension]]))
     columns = st.columns(2)
     for i, dimension in enumerate(dimensions):
         columns[i % 2].plotly_chart(charts.where_bars(where, dimension), key=f"where-{dimension}")
@@ -89,8 +99,6 @@ else:
 
 # ---- what caused it?
 st.header("What caused it?")
-evidence = data.evidence(shown.out, shown.run_id)
-evidence = evidence[evidence[A.iceberg_id] == iceberg_id]
 if evidence.empty:
     st.text("No dimension value is over-represented enough to count as evidence "
             f"(q ≤ {config['profile']['fdr_alpha']}, with minimum support).")

@@ -15,7 +15,7 @@ from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
 
 shown = ui.shown_run()
-ui.page_heading("❓ Is this a one-off?", shown)
+ui.page_heading("Is this a one-off?", shown)
 st.caption("Paste a ticket: it is compared with this run's icebergs and tickets. Nothing you paste is stored.")
 icebergs = data.curated_icebergs(shown.out, shown.run_id)
 if icebergs.empty:
@@ -58,7 +58,7 @@ if result.placed_in:
     best = result.icebergs.iloc[0]
     st.success(f"Not a one-off: the run's assign rule would put it in {ui.md(best[I.iceberg_id])} "
                f"{ui.md(best['name'])} (similarity {best[lookup.SIMILARITY]:.2f} ≥ {result.threshold:.2f}).")
-    st.page_link(st.session_state["pages"]["detail"], label=f"Open {ui.md(best[I.iceberg_id])}", icon="🔎",
+    st.page_link(st.session_state["pages"]["detail"], label=f"Open {ui.md(best[I.iceberg_id])}", icon=":material/search_insights:",
                  query_params={"iceberg": str(best[I.iceberg_id]), "run": shown.run_id})
 else:
     best = result.icebergs.iloc[0] if len(result.icebergs) else None

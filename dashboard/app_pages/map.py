@@ -15,7 +15,7 @@ from pipeline.schemas import TicketCols as T
 DEFAULT_POINTS = 20_000
 
 shown = ui.shown_run()
-ui.page_heading("🗺️ Ticket map", shown)
+ui.page_heading("Ticket map", shown)
 n_tickets = data.manifest(shown.out, shown.run_id).counts.tickets
 icebergs = data.curated_icebergs(shown.out, shown.run_id)
 names = data.names(icebergs)

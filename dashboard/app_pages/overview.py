@@ -12,7 +12,7 @@ from pipeline.schemas import TimelineCols as TL
 from pipeline.store.curation import CurationCols
 
 shown = ui.shown_run()
-ui.page_heading("🧊 Icebergs", shown)
+ui.page_heading("Icebergs", shown)
 manifest = data.manifest(shown.out, shown.run_id)
 counts = manifest.counts
 summary = manifest.changes or {}
@@ -83,7 +83,7 @@ with st.container(border=True):
     for label, sentence in lines:
         st.text(f"{label}: {sentence}")
     st.page_link(st.session_state["pages"]["detail"], label="Open its where / what caused / who",
-                 icon="🔎", query_params={"iceberg": top[I.iceberg_id], "run": shown.run_id})
+                 icon=":material/search_insights:", query_params={"iceberg": top[I.iceberg_id], "run": shown.run_id})
 
 st.subheader(f"{len(table):,} icebergs, most important first")
 st.caption("Select a row to open its detail. Score = reach × (1 + concentration + emergence + fragmentation).")

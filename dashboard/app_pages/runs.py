@@ -9,7 +9,7 @@ from dashboard import data, ui
 from pipeline.schemas import QuarantineCols as Q
 
 shown = ui.shown_run()
-ui.page_heading("🕒 Runs and changes", shown)
+ui.page_heading("Runs and changes", shown)
 
 st.header("Run history")
 history = data.runs(shown.out)
