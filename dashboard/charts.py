@@ -23,7 +23,7 @@ ICEBERG_COLOUR = "#1f77b4"
 SIGNIFICANT_COLOUR = "#d62728"
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
            "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d")
-HOVER_CHARS = 160
+HOVER_CHARS = 120
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import charts, data, ui
 from pipeline.schemas import TicketCols as T
 
-DEFAULT_POINTS = 20_000
+DEFAULT_POINTS = 10_000
 
 shown = ui.shown_run()
 ui.page_heading("Ticket map", shown)
