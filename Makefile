@@ -8,17 +8,27 @@ OUT    ?= out
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not slow"' for a quicker loop.
 PYTEST_ARGS ?=
 
-.PHONY: demo test install dev bench clean
+.PHONY: demo test install dev bench dashboard chromium clean
 
 demo: $(VENV)/.installed
 	$(BIN)/iceberg run --input sample_data/helpdesk_tickets.csv --out $(OUT) \
 		--set profile.events=sample_data/helpdesk_events.csv
 	@echo
 	$(BIN)/iceberg show --out $(OUT) --top 5
+	@echo
+	@echo "Open the dashboard on this run:  $(BIN)/iceberg dashboard --out $(OUT)   (or: make dashboard)"
 	@echo "A brief to forward: $(BIN)/iceberg report --out $(OUT) --format html -o brief.html"
 
-test: $(VENV)/.dev
+# The support leads' dashboard on the latest run in OUT (http://127.0.0.1:8501/).
+dashboard: $(VENV)/.installed
+	$(BIN)/iceberg dashboard --out $(OUT)
+
+test: $(VENV)/.dev chromium
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Debian's chromium for the dashboard's browser tests (a no-op when /usr/bin/chromium exists).
+chromium:
+	@scripts/install-chromium.sh
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev

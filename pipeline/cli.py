@@ -40,6 +40,7 @@ def cli() -> None:
       iceberg report --out out --format html -o brief.html
       iceberg diff --out out
       iceberg runs list --out out
+      iceberg dashboard --out out
     """
 
 
@@ -278,6 +279,42 @@ def runs_show_command(run_id: str | None, out: Path) -> None:
     from pipeline.ops.history import run_manifest
 
     click.echo(json.dumps(run_manifest(out, run_id).to_dict(), indent=2, default=str))
+
+
+@cli.command("dashboard")
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run.")
+@click.option("--run", "run_id", default=None, help="Run id to open on (default: the latest finished run).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; 0.0.0.0 serves other machines too (set a password, see README).")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to serve on.")
+def dashboard_command(out: Path, run_id: str | None, host: str, port: int) -> None:
+    """Open the support leads' dashboard (Streamlit) on a run store, and print its URL.
+
+    Runs `streamlit run dashboard/streamlit_app.py -- --out OUT [--run RUN_ID]` until
+    Ctrl-C. It reads finished runs and writes only curation (OUT/curation.jsonl).
+
+    \b
+    Examples:
+      iceberg dashboard
+      iceberg dashboard --out cfpb-out --port 8600
+      iceberg dashboard --run 20240301T020000Z-a1b2c3
+      ICEBERG_DASHBOARD_PASSWORD=... iceberg dashboard --host 0.0.0.0
+    """
+    import subprocess
+
+    from dashboard.launch import dashboard_url, streamlit_argv
+
+    where = " (on every interface)" if host in ("0.0.0.0", "::") else ""
+    click.echo(f"Iceberg dashboard for {out}{where}: {dashboard_url(host, port)}  (Ctrl-C to stop)")
+    sys.stdout.flush()
+    server = subprocess.Popen(streamlit_argv(out, run_id, host, port))
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:   # Streamlit got the Ctrl-C too and shuts down
+        code = server.wait()
+    if code not in (0, -2, 130):
+        raise click.exceptions.Exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

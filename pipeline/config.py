@@ -219,6 +219,16 @@ RULES = (
 
 
 @dataclass
+class MapConfig:
+    """The dashboard's ticket map (``pipeline.analysis.map``), computed by every run."""
+
+    enabled: bool = setting(True)                 # map_x, map_y for every ticket (and the run's map.parquet)
+    sample_size: int = setting(5_000, Interval(int, 10, None))   # t-SNE is fitted on at most this many
+    n_neighbors: int = setting(10, POSITIVE)      # a ticket is placed among this many most similar fitted ones
+    perplexity: float = setting(30.0, Interval(float, 1, None))  # t-SNE's perplexity (capped for small runs)
+
+
+@dataclass
 class Config:
     input: InputConfig = dataclasses.field(default_factory=InputConfig)
     columns: ColumnsConfig = dataclasses.field(default_factory=ColumnsConfig)
@@ -230,6 +240,7 @@ class Config:
     identity: IdentityConfig = dataclasses.field(default_factory=IdentityConfig)
     incremental: IncrementalConfig = dataclasses.field(default_factory=IncrementalConfig)
     alerts: AlertsConfig = dataclasses.field(default_factory=AlertsConfig)
+    map: MapConfig = dataclasses.field(default_factory=MapConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

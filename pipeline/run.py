@@ -25,8 +25,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
+from pipeline.analysis.map import Mapped, mapped_tickets
 from pipeline.analysis.profile import Profiles, profiles
 from pipeline.config import Config
 from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
@@ -47,6 +49,7 @@ from pipeline.store.curation import Curation
 from pipeline.store.embedding_cache import EmbeddingCache
 from pipeline.store.layout import CHANGES, WEBHOOK, Layout
 from pipeline.store.lock import run_lock
+from pipeline.store.map_state import read_map_positions, read_map_state
 from pipeline.store.reader import PreviousRun, latest_run_id, previous_run
 from pipeline.store.records import FAILED, SUCCEEDED, Changes, Counts, Manifest
 from pipeline.store.writer import RunWriter, new_run_id
@@ -209,6 +212,9 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
     inc = incremental.incremental_record(grouped.decision, previous, is_new, tickets, until, run_id)
     log.info("mode %s: %s", inc["mode"], "; ".join(inc["reasons"]),
              extra={"event": "mode", "mode": inc["mode"], "reasons": inc["reasons"], "signals": inc["signals"]})
+    mapped = _mapped(tickets, embeddings, previous, is_new, inc["mode"], config, stages)
+    if mapped is not None:
+        tickets = tickets.assign(**{TicketCols.map_x: mapped.coords[:, 0], TicketCols.map_y: mapped.coords[:, 1]})
 
     with stages.stage("profile", len(tickets)) as s:
         profiled = profiles(tickets, embeddings.vectors, ingested.dimensions, config.profile, events,
@@ -224,6 +230,8 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         writer.write_table("lineage.parquet", grouped.lineage)
         writer.write_table("quarantine.parquet", prepared.quarantine)
         writer.write_registry(grouped.known)
+        if mapped is not None:
+            writer.write_map_state(mapped.ticket_map)
         changes = Changes.from_dict(with_alerts(iceberg_changes(
             previous.icebergs if previous else None, profiled.icebergs, grouped.lineage, run_id=run_id,
             previous_run_id=previous.run_id if previous else None, mode=inc["mode"]), config.alerts))
@@ -277,6 +285,31 @@ def _grouped(tickets: pd.DataFrame, embeddings: Embeddings, dimensions: list[str
                                         min_centroid_similarity=config.identity.min_centroid_similarity)
         s["rows_out"] = len(centroids)
     return dataclasses.replace(identified, decision=incremental.decision_record(decision, {}))
+
+
+def _mapped(tickets: pd.DataFrame, embeddings: Embeddings, previous: PreviousRun | None, is_new,
+            mode: str, config: Config, stages: _Stages) -> Mapped | None:
+    """The dashboard's map (``pipeline.analysis.map``): an assign run keeps the previous run's
+    map and positions and places only its new tickets; a full run fits a new map; None when
+    ``map.enabled`` is off."""
+    if not config.map.enabled:
+        return None
+    with stages.stage("map", len(tickets)) as s:
+        earlier = kept = None
+        if previous is not None and mode == "assign":
+            earlier = read_map_state(previous.run, n_neighbors=config.map.n_neighbors)
+            positions = read_map_positions(previous.run) if earlier is not None else None
+            if positions is not None:
+                unchanged = tickets.loc[~np.asarray(is_new, dtype=bool), TicketCols.ticket_id]
+                kept = positions[positions[TicketCols.ticket_id].isin(unchanged)]
+        ids = tickets[TicketCols.ticket_id].to_numpy()
+        mapped = mapped_tickets(embeddings.vectors, ids, config.map, previous=earlier, kept=kept,
+                                random_state=config.cluster.random_state)
+        s["placed"] = len(ids) - (0 if kept is None else len(kept))
+        s["rows_out"] = len(mapped.coords)
+        s["fitted"] = mapped.fitted
+        s["anchors"] = len(mapped.ticket_map.anchor_coords_)
+    return mapped
 
 
 def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,

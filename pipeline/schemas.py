@@ -37,6 +37,10 @@ class TicketCols:
     # Not in the contract's required list, but always written: where the row came from.
     source_row = "source_row"
     subject = "subject"
+    # Contract v1 addition: the ticket's position on the dashboard's map (``analysis.map``);
+    # absent when ``map.enabled`` is off.
+    map_x = "map_x"
+    map_y = "map_y"
 
 
 class IcebergCols:
@@ -111,6 +115,16 @@ class QuarantineCols:
     reason = "reason"
     source = "source"
     source_row = "source_row"
+
+
+class MapCols:
+    """``map.parquet`` (contract v1 addition): the fitted map — its anchor tickets, their
+    unit vectors and positions — which later runs place their tickets on (``analysis.map``)."""
+
+    ticket_id = "ticket_id"
+    map_x = "map_x"
+    map_y = "map_y"
+    vector = "vector"          # float32, fixed-size list of the embedding's dimension
 
 
 class EventCols:

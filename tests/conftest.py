@@ -112,3 +112,11 @@ def profiled_run(profiled, tickets: pd.DataFrame, *, fdr_alpha: float = 0.05):
     return SimpleNamespace(run_id="r1", manifest=manifest, icebergs=icebergs, folder="f",
                            attributes=profiled.attributes, tickets=tickets,
                            evidence=partial(run.evidence, attributes=profiled.attributes))
+
+
+@pytest.fixture(scope="session")
+def dashboard_store(sample_run, tmp_path_factory):
+    """The sample run curated, then a second run with an XSS corpus (tests/dashboard_fixtures.py)."""
+    from dashboard_fixtures import dashboard_store as build
+
+    return build(sample_run, tmp_path_factory.mktemp("dashboard") / "out")

@@ -19,6 +19,7 @@ MANIFEST = "manifest.json"
 CHANGES = "changes.json"
 WEBHOOK = "webhook.json"
 REGISTRY = "registry.parquet"   # every iceberg id so far, with its last centroid
+MAP_STATE = "map.parquet"       # the fitted ticket map the run's tickets were placed on (``map_state``)
 RESUME = "_resume"              # checkpoints of an unfinished run (``checkpoint``)
 
 

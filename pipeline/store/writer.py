@@ -22,7 +22,8 @@ from pipeline.groups.outcome import KnownIcebergs
 from pipeline.schemas import (ATTRIBUTES, ICEBERGS, LINEAGE, QUARANTINE, TICKETS, TIMELINE,
                               TableSchema)
 from pipeline.store.atomic import atomic_write_json, atomic_write_parquet, atomic_write_text
-from pipeline.store.layout import CHANGES, MANIFEST, REGISTRY, Layout
+from pipeline.store.layout import CHANGES, MANIFEST, MAP_STATE, REGISTRY, Layout
+from pipeline.store.map_state import write_map_state
 from pipeline.store.records import Changes, Manifest
 from pipeline.store.registry import write_registry
 
@@ -61,6 +62,10 @@ class RunWriter:
 
     def write_registry(self, known: KnownIcebergs) -> None:
         write_registry(known, self.folder / REGISTRY)
+
+    def write_map_state(self, ticket_map) -> None:
+        """The run's fitted ticket map (``pipeline.analysis.map.TicketMap``), as ``map.parquet``."""
+        write_map_state(ticket_map, self.folder / MAP_STATE)
 
     def write_changes(self, changes: Changes) -> None:
         changes.write(self.folder / CHANGES)

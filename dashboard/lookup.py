@@ -1,0 +1,99 @@
+""""Is this a one-off?": where a pasted ticket would land among a finished run's icebergs.
+
+The text goes through the pipeline's own preparation — ``pipeline.text.clean.clean_text``
+and ``pipeline.text.redact.redacted_texts`` with the run's settings — and is embedded by
+the run's model and backend, so it is compared with the run's tickets exactly as the
+next assign night would compare it. The rule is the run's assign rule: the most similar
+iceberg's centroid at ``incremental.assign_threshold`` or more (``cluster.assign_threshold``
+when that is -1). Plain functions; nothing pasted is stored anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.schemas import IcebergCols as I
+from pipeline.schemas import TicketCols as T
+
+SIMILARITY = "similarity"
+WOULD_JOIN = "would join"
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    text: str                 # the pasted text as cleaned and redacted (what was embedded)
+    threshold: float          # the run's assign rule
+    icebergs: pd.DataFrame    # nearest icebergs: iceberg_id, name, similarity, would join
+    tickets: pd.DataFrame     # most similar past tickets: ticket_id, similarity, iceberg_id, name, text
+
+    @property
+    def placed_in(self) -> str | None:
+        """The iceberg the assign rule would put it in, or None (it would stay outside)."""
+        joined = self.icebergs[self.icebergs[WOULD_JOIN]]
+        return None if joined.empty else str(joined[I.iceberg_id].iloc[0])
+
+
+def prepared_text(text: str, config: Config) -> str:
+    """``text`` cleaned and redacted as the run prepared its tickets."""
+    from pipeline.text.clean import clean_text
+    from pipeline.text.redact import redacted_texts
+
+    cleaned = clean_text(text or "", config.clean)
+    redacted, _ = redacted_texts(pd.Series([cleaned], dtype="string"), config.redact)
+    return str(redacted.iloc[0])
+
+
+def assign_threshold(config: Config) -> float:
+    own = config.incremental.assign_threshold
+    return config.cluster.assign_threshold if own < 0 else own
+
+
+def nearest_icebergs(vector: np.ndarray, known, icebergs: pd.DataFrame, names: dict[str, str],
+                     threshold: float, n: int = 5) -> pd.DataFrame:
+    """The ``n`` icebergs of the run whose registry centroid is most similar to ``vector``;
+    only the most similar one can be joined, when it reaches ``threshold``."""
+    in_run = set(icebergs[I.iceberg_id])
+    rows = [i for i, iceberg_id in enumerate(known.ids) if iceberg_id in in_run]
+    if not rows:
+        return pd.DataFrame(columns=[I.iceberg_id, "name", SIMILARITY, WOULD_JOIN])
+    sims = known.centroids[rows] @ vector
+    order = np.argsort(-sims, kind="stable")[:n]
+    ids = [known.ids[rows[i]] for i in order]
+    table = pd.DataFrame({I.iceberg_id: ids, "name": [names.get(i, "") for i in ids],
+                          SIMILARITY: sims[order].astype(float)})
+    table[WOULD_JOIN] = (np.arange(len(table)) == 0) & (table[SIMILARITY] >= threshold)
+    ranks = icebergs.set_index(I.iceberg_id)
+    table[I.rank] = table[I.iceberg_id].map(ranks[I.rank])
+    table[I.size] = table[I.iceberg_id].map(ranks[I.size])
+    return table
+
+
+def nearest_tickets(vector: np.ndarray, vectors: np.ndarray, found: np.ndarray, tickets: pd.DataFrame,
+                    names: dict[str, str], n: int = 10) -> pd.DataFrame:
+    """The ``n`` past tickets most similar to ``vector`` (of those whose vector is cached)."""
+    sims = np.where(found, vectors @ vector, -np.inf)
+    n = min(n, int(found.sum()))
+    top = np.argpartition(-sims, n - 1)[:n] if 0 < n < len(sims) else np.flatnonzero(found)
+    top = top[np.argsort(-sims[top], kind="stable")]
+    rows = tickets.iloc[top]
+    return pd.DataFrame({
+        T.ticket_id: rows[T.ticket_id].to_numpy(), SIMILARITY: sims[top].astype(float),
+        T.iceberg_id: rows[T.iceberg_id].to_numpy(),
+        "name": [names.get(i, "outside any iceberg") if isinstance(i, str) else "outside any iceberg"
+                 for i in rows[T.iceberg_id]],
+        T.text: rows[T.text].to_numpy()})
+
+
+def looked_up(text: str, config: Config, embedder, known, icebergs: pd.DataFrame, names: dict[str, str],
+              vectors: np.ndarray, found: np.ndarray, tickets: pd.DataFrame) -> LookupResult:
+    """Prepare, embed and compare one pasted ticket with the run."""
+    prepared = prepared_text(text, config)
+    vector = embedder.encode([prepared]).vectors[0]
+    threshold = assign_threshold(config)
+    return LookupResult(prepared, threshold,
+                        nearest_icebergs(vector, known, icebergs, names, threshold),
+                        nearest_tickets(vector, vectors, found, tickets, names))
