@@ -98,7 +98,7 @@ def changes(out: str, run_id: str):
 def events(out: str, run_id: str) -> pd.DataFrame | None:
     """The run's events file (``profile.events``), or None when it has none or it is gone."""
     from pipeline.errors import IcebergError
-    from pipeline.sources.ingest import read_events
+    from pipeline.sources import read_events
 
     path = _run(out, run_id).config.profile.events
     if not path:

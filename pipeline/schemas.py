@@ -128,7 +128,7 @@ class MapCols:
 
 
 class EventCols:
-    """The events file (``ingest.read_events``): an input, not an output table."""
+    """The events file (``sources.read_events``): an input, not an output table."""
 
     date = "date"              # the day it happened (UTC)
     name = "name"              # e.g. "App release 5.4.0"

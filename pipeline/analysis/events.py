@@ -1,6 +1,6 @@
 """Events near an iceberg's onset: did it start with a release, a deploy, a campaign?
 
-An events file (``profile.events``, read by ``ingest.read_events``) lists what happened
+An events file (``profile.events``, read by ``sources.read_events``) lists what happened
 when: ``date, name[, dimension, value]``. For each iceberg, ``onset_events`` lists the
 events within ``EVENT_WINDOW_DAYS`` of its onset, and says whether the iceberg is
 concentrated in the dimension value one of them introduced — an iceberg that starts two
@@ -26,7 +26,7 @@ def onset_events(onsets: pd.Series, attributes: pd.DataFrame, events: pd.DataFra
 
     ``onsets``: each iceberg's onset date (or None), indexed by iceberg_id; ``attributes``:
     the run's attribute table with its ``evidence`` column; ``events``: as
-    ``ingest.read_events`` returns it, or None when the run has no events file.
+    ``sources.read_events`` returns it, or None when the run has no events file.
 
     - ``onset_events``: ``"<date> <name>"`` (then ``" (dimension=value)"`` when the event
       names one) for each event dated within ±``window_days`` days of the onset, by date;

@@ -100,7 +100,7 @@ def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str
 
     Timing comes first: each iceberg's attributes are compared with the tickets of its
     own time window (onset → last ticket, ``evidence.iceberg_windows``). ``events`` (from
-    ``ingest.read_events``, None when the run has no events file) fill the icebergs'
+    ``sources.read_events``, None when the run has no events file) fill the icebergs'
     ``onset_events`` and ``event_concentrated`` (``events.onset_events``). ``dismissed``:
     the ids people marked "not a problem" (``pipeline.store.curation``), ranked after every
     other problem (``ranking.ranked``).
