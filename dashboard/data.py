@@ -10,10 +10,13 @@ registry's centroids and the run's ticket vectors are resources (loaded once, sh
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pipeline import reports
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
 
@@ -202,3 +205,20 @@ def lineage_history(out: str, run_id: str, iceberg_id: str, max_runs: int = 50) 
     history[L.related_ids] = history[L.related_ids].map(
         lambda ids: ", ".join(ids) if ids is not None and len(ids) else "")
     return history[[L.run_id, L.event, L.related_ids]]
+
+
+def tickets_csv(out: str, run_id: str, iceberg_id: str) -> bytes:
+    """One iceberg's tickets as ``iceberg report`` exports them (``pipeline.reports.tickets_csv``)."""
+    return reports.tickets_csv(_run(out, run_id), iceberg_id)
+
+
+def report_file(fmt: str, iceberg_id: str) -> tuple[str, str]:
+    """(file name, mime) of one iceberg's brief in ``fmt``, known before it is rendered."""
+    module = importlib.import_module(f"pipeline.reports.{reports.FORMATS[fmt]}")
+    return f"{iceberg_id}.{fmt}", module.MIME
+
+
+def report_bytes(out: str, run_id: str, iceberg_id: str, fmt: str) -> bytes:
+    """One iceberg's brief in ``fmt``, the same file ``iceberg report --iceberg`` writes."""
+    _, content, _ = reports.render(_run(out, run_id), fmt, iceberg_ids=[iceberg_id]).download()
+    return content

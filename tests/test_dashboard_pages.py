@@ -7,6 +7,7 @@ as ``streamlit run`` would, with ``ICEBERG_DASHBOARD_OUT`` naming the store.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 
@@ -107,7 +108,23 @@ def test_a_deep_link_opens_that_icebergs_detail(app, dashboard_store):
     assert f"of its tickets have {evidence['dimension']}={evidence['value']}" in text
     assert f"started on {row[I.onset]}" in text
     assert "status: acknowledged · PROB-123" in text
-    assert at.download_button[0].label == "Download its tickets (CSV)"
+    assert [b.label for b in at.download_button] == ["Its tickets (CSV)", "Brief (HTML)", "Brief (Excel)"]
+
+
+def test_the_detail_downloads_are_the_reports_files(dashboard_store):
+    from dashboard import data
+
+    out, run_id, iceberg_id = dashboard_store.out, dashboard_store.second_run_id, dashboard_store.renamed_id
+    run = load_run(out, run_id)
+    members = run.tickets[run.tickets[T.iceberg_id] == iceberg_id]
+    exported = pd.read_csv(io.BytesIO(data.tickets_csv(out, run_id, iceberg_id)), encoding="utf-8-sig", dtype=str)
+    assert sorted(exported[T.ticket_id]) == sorted(members[T.ticket_id])
+    name, mime = data.report_file("html", iceberg_id)
+    assert (name, mime) == (f"{iceberg_id}.html", "text/html")
+    html = data.report_bytes(out, run_id, iceberg_id, "html").decode("utf-8")
+    assert RENAMED in html and html.lstrip().lower().startswith("<!doctype html>")
+    assert data.report_file("xlsx", iceberg_id)[0] == f"{iceberg_id}.xlsx"
+    assert data.report_bytes(out, run_id, iceberg_id, "xlsx")[:2] == b"PK"
 
 
 def test_a_deep_link_into_an_earlier_run_reads_that_run(app, dashboard_store):

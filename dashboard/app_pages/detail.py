@@ -146,9 +146,14 @@ st.caption(f"{len(table):,} of {len(its_tickets):,} tickets · click a column he
 st.dataframe(table, hide_index=True, column_config={
     T.membership: st.column_config.NumberColumn("similarity", format="%.2f"),
     T.text: st.column_config.TextColumn(width="large")})
-# The reports wing (pipeline.reports) will own exports; until then the CSV comes from pandas.
-st.download_button("Download its tickets (CSV)", views.tickets_table(its_tickets, dimensions).to_csv(index=False),
-                   file_name=f"{iceberg_id}-tickets.csv", mime="text/csv")
+# The same files as `iceberg report`, made only when a button is pressed.
+downloads = st.columns(3)
+downloads[0].download_button("Its tickets (CSV)", lambda: data.tickets_csv(shown.out, shown.run_id, iceberg_id),
+                             file_name=f"{iceberg_id}-tickets.csv", mime="text/csv", on_click="ignore")
+for column, (fmt, label) in zip(downloads[1:], [("html", "Brief (HTML)"), ("xlsx", "Brief (Excel)")]):
+    name, mime = data.report_file(fmt, iceberg_id)
+    column.download_button(label, lambda fmt=fmt: data.report_bytes(shown.out, shown.run_id, iceberg_id, fmt),
+                           file_name=name, mime=mime, on_click="ignore")
 
 # ---- lineage
 st.header("Lineage")
