@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bs4 import BeautifulSoup
-
 from pipeline.errors import InputError
 from pipeline.schemas import multi_value_text
 from pipeline.sources.helpdesk import HelpdeskReader, Malformed, listed
 from pipeline.sources.jsonl_reader import flattened
+from pipeline.text.clean import html_text
 
 SOURCES = {1: "Email", 2: "Portal", 3: "Phone", 7: "Chat", 9: "Feedback Widget", 10: "Outbound Email"}
 STATUSES = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
@@ -46,7 +45,9 @@ class FreshdeskReader(HelpdeskReader):
             raise Malformed(f"custom_fields is a JSON {type(custom).__name__}, not an object")
         html = record.pop("description", None)
         if record.get("description_text") in (None, "") and html:
-            record["description_text"] = BeautifulSoup(str(html), "html.parser").get_text("\n").strip()
+            # Quoted replies are kept: the clean stage removes them as it does from any body.
+            text = html_text(str(html), drop_quotes=False)
+            record["description_text"] = "\n\n".join(p.strip() for p in text.split("\n\n") if p.strip())
         for field, table in CODES.items():
             if field in record:
                 record[field] = decoded(record[field], table, field)
