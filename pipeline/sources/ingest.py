@@ -45,7 +45,8 @@ class Ingested:
 
     def understood(self) -> list[str]:
         """The roles, dimensions, date reading and warnings, as lines to show the user."""
-        return understood_lines(self.roles, self.dimensions, self.dates, self.source, self.warnings)
+        shown = [f"{d} (multi-valued)" if d in self.multi_valued else d for d in self.dimensions]
+        return understood_lines(self.roles, shown, self.dates, self.source, self.warnings)
 
 
 def read_tickets(source: str | Path | Reader | None, config: Config, *,
