@@ -54,7 +54,8 @@ def measure(mode: str, url: str) -> dict:
     from pipeline.config import load_config
     from pipeline.sources import SqlReader, read_tickets
 
-    config = load_config(overrides={"input.source": "sql", "input.sql_url": url, "input.sql_table": "tickets"})
+    config = load_config(overrides={"input.source": "sql", "input.sql_url": url,
+                                    "input.sql_table": "tickets"})
     import sqlalchemy  # noqa: F401  (imported before the baseline, like pandas)
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from pipeline.constraints import (Constraint, ExistingFile, Interval, ListOf, MappingOf, Matches, Options, Origin,
-                                  Requires, Text, TextEncoding, setting, violation)
+from pipeline.constraints import (Constraint, ExistingFile, Interval, ListOf, MappingOf, Matches, Options,
+                                  Origin, Requires, Text, TextEncoding, setting, violation)
 from pipeline.errors import ConfigError
 
 # Choices that the stages also know (tests/test_settings.py checks that they agree).

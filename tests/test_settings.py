@@ -17,7 +17,8 @@ import pytest
 
 from conftest import SAMPLE_CSV
 from pipeline.cli import main
-from pipeline.config import (EMBEDDING_BACKENDS, INPUT_FORMATS, INPUT_SOURCES, LONG_TEXT, MODES, PERIODS, REDACT_KINDS,
+from pipeline.config import (EMBEDDING_BACKENDS, INPUT_FORMATS, INPUT_SOURCES, LONG_TEXT, MODES, PERIODS,
+                             REDACT_KINDS,
                              Config, settings)
 from pipeline.constraints import (ExistingFile, Flag, Interval, ListOf, MappingOf, Matches, Options, Text,
                                   TextEncoding)

@@ -134,7 +134,8 @@ def attribute_table(tickets: pd.DataFrame, dimensions: list[str],
         ascending=[True, True, False, True], ignore_index=True)
 
 
-def value_pairs(values: pd.Series, multi: bool = False) -> tuple[np.ndarray, np.ndarray, pd.Index, np.ndarray]:
+def value_pairs(values: pd.Series,
+                multi: bool = False) -> tuple[np.ndarray, np.ndarray, pd.Index, np.ndarray]:
     """A dimension as (ticket positions, value codes, the values, which tickets have one): one
     pair per ticket with a value, or, ``multi``-valued, one per (ticket, distinct value)."""
     if multi:
@@ -197,8 +198,8 @@ def topical_dimensions(tickets: pd.DataFrame, dimensions: list[str],
     labels = labels[inside].astype(str)
     if labels.nunique() < 2:
         return []
-    return [d for d in dimensions if normalized_mutual_info_score(*_paired(labels, members[d], d in multi_valued))
-            >= threshold]
+    return [d for d in dimensions
+            if normalized_mutual_info_score(*_paired(labels, members[d], d in multi_valued)) >= threshold]
 
 
 def _paired(labels: pd.Series, values: pd.Series, multi: bool) -> tuple[np.ndarray, np.ndarray]:

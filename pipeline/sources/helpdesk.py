@@ -104,7 +104,7 @@ class HelpdeskReader(FileReader):
     def _csv_records(self, data: bytes) -> Iterator[tuple[int, Any, str, str]]:
         """CSV rows as dicts keyed by the header as written; a repeated column's values as a list."""
         reader = CsvReader(self.path, self.settings, batch_rows=self.batch_rows)
-        for batch in reader._batches(data):
+        for batch in reader._batches(data):      # its dialect, decoding and record splitting
             self.details.update(reader.details)
             header = reader.header
             repeated = {n for n in header if header.count(n) > 1}

@@ -4,7 +4,9 @@ Maps input columns to roles (id, created_at, subject, body, customer, agent, acc
 segment; revenue only when configured) by their conventional names unless ``[columns]``
 says otherwise, picks the dimension columns, reads ``created_at`` as one column
 (``pipeline.sources.dates``), and rejects rows it cannot use into a quarantine table with a
-reason each, so that ``rows_read == len(tickets) + len(quarantine)``. It also says what it
+reason each, so that ``rows_read == len(tickets) + len(quarantine)``. A reader that knows
+its source's fields (a helpdesk export, ``MappedReader``) supplies its own roles and
+dimensions, under the ``[columns]`` settings. It also says what it
 understood and what looks like a miss (``pipeline.sources.understood``).
 Reading (formats, encodings, dialects) is the readers' (``pipeline.sources.readers``);
 this function is pure over the batches a reader yields.
@@ -51,9 +53,10 @@ class Ingested:
 
 def read_tickets(source: str | Path | Reader | None, config: Config, *,
                  now: pd.Timestamp | None = None) -> Ingested:
-    """Read ``source`` (a path, any ``Reader``, or None for ``[input] source = "sql"``) into tickets (one row per usable input
-    row) and the quarantine. ``now`` (default: the current time) is the run's time, which
-    bounds the plausible ``created_at`` dates (``input.max_days_ahead``)."""
+    """Read ``source`` (a path, any ``Reader``, or None for ``[input] source = "sql"``) into
+    tickets (one row per usable input row) and the quarantine. ``now`` (default: the current
+    time) is the run's time, which bounds the plausible ``created_at`` dates
+    (``input.max_days_ahead``)."""
     reader = reader_for(source, config.input)
     frames, rejected = [], []
     for batch in reader.batches():

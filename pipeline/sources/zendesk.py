@@ -14,12 +14,14 @@ renamed to the same names.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 from pipeline.schemas import multi_value_text
 from pipeline.sources.helpdesk import HelpdeskReader, Malformed, field_of, listed
 from pipeline.sources.jsonl_reader import flattened
+from pipeline.sources.protocol import SourceMapping
 from pipeline.sources.roles import name_key
 
 # API plumbing, duplicates of kept fields (``fields`` repeats ``custom_fields``) and lists of
@@ -44,7 +46,9 @@ class ZendeskReader(HelpdeskReader):
                   "tags", "satisfaction_rating.score")
     multi_valued = ("tags",)
 
-    def mapping(self):
+    def mapping(self) -> SourceMapping:
+        """The mapping, with a side-loaded ``requester.email`` (or the CSV's names) standing in
+        for ids the export lacks."""
         mapping = super().mapping()
         roles = dict(mapping.roles)
         for role, fallbacks in (("customer", ("requester.email", "requester.id")),
@@ -53,7 +57,7 @@ class ZendeskReader(HelpdeskReader):
                 found = next((c for c in fallbacks if c in self._columns), None)
                 if found:
                     roles[role] = found
-        return type(mapping)(roles=roles, dimensions=mapping.dimensions, multi_valued=mapping.multi_valued)
+        return dataclasses.replace(mapping, roles=roles)
 
     def _row(self, record: dict[str, Any]) -> dict[str, Any]:
         return self._csv_row(record) if self.details.get("layout") == "csv" else self._json_row(record)
