@@ -63,6 +63,7 @@ def test_zendesk_pages_map_onto_the_ticket_contract():
     assert reasons(result) == {4: "zendesk record 4: tags is a JSON str, not a list",
                                5: "item 3 of the page on line 23 is a JSON str, not a ticket object",
                                6: "missing ticket id"}
+    assert json.loads(result.quarantine["raw_line"][0])["tags"] == "billing urgent"   # the record as found
     assert result.source["format"] == "zendesk" and result.source["rows"] == 6
     accounted(result)
 

@@ -12,6 +12,7 @@ dates are left to ``read_tickets``, which quarantines them like any file's. The 
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Iterator
 
 import pandas as pd
@@ -20,7 +21,7 @@ from pipeline.errors import InputError
 from pipeline.sources.csv_reader import CsvReader
 from pipeline.sources.decode import decoded_text
 from pipeline.sources.files import FileReader
-from pipeline.sources.json_records import json_records
+from pipeline.sources.json_records import MAX_RAW_CHARS, json_records
 from pipeline.sources.protocol import RawBatch, SourceMapping, rejected_record
 from pipeline.sources.roles import name_key
 from pipeline.schemas import multi_value_text
@@ -63,6 +64,7 @@ class HelpdeskReader(FileReader):
                     row = self._row(record)
                 except Malformed as exc:
                     reason = f"{self.format} record {position}: {exc}"
+                    raw = raw or _raw(record)
                 else:
                     rows.append(row)
                     positions.append(position)
@@ -125,6 +127,12 @@ class HelpdeskReader(FileReader):
     def _batch(self, rows: list[dict[str, Any]], positions: list[int],
                rejected: list[dict[str, Any]]) -> RawBatch:
         return RawBatch(pd.DataFrame.from_records(rows, index=pd.Index(positions, dtype="int64")), rejected)
+
+
+def _raw(record: Any) -> str:
+    """A rejected record as the quarantine keeps it: its JSON text, cut like an unreadable line's."""
+    text = json.dumps(record, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + "…"
 
 
 def field_of(record: dict[str, Any], *names: str) -> Any:
