@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.config import MODES, load_config, parse_assignments
+from pipeline.config import INPUT_SOURCES, MODES, load_config, parse_assignments
 from pipeline.errors import (EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,  # noqa: F401 (EXIT_CODES: docs)
                              IcebergError, InputNotFound)
 from pipeline.ops.logs import LOG_FORMATS
@@ -36,6 +36,7 @@ def cli() -> None:
     \b
     Examples:
       iceberg run --input tickets.csv --out out
+      iceberg run --input zendesk-tickets.json --source zendesk
       iceberg show --out out --top 10
       iceberg report --out out --format html -o brief.html
       iceberg diff --out out
@@ -45,8 +46,12 @@ def cli() -> None:
 
 
 @cli.command("run")
-@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
-              help="Ticket export: CSV (any dialect/encoding, .gz too), JSONL or Parquet.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="Ticket export: CSV (any dialect/encoding, .gz too), JSONL or Parquet, or a Zendesk, "
+                   "Freshdesk or Jira export; not with --source sql.")
+@click.option("--source", type=click.Choice(INPUT_SOURCES), default=None,
+              help="Which reader (input.source): file, zendesk, freshdesk, jira, sql (the [input] sql_* "
+                   "settings), or auto (default: a helpdesk export when the file has its fields).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="TOML file mapping columns and setting parameters (see README).")
 @click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
@@ -64,8 +69,9 @@ def cli() -> None:
 @click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True,
               help="json: one JSON object per log line on stderr (for log collectors).")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors; no progress bar.")
-def run_command(input_path: Path, config_path: Path | None, out: Path, assignments: tuple[str, ...],
-                mode: str | None, resume: bool, dry_run: bool, log_format: str, quiet: bool) -> None:
+def run_command(input_path: Path | None, source: str | None, config_path: Path | None, out: Path,
+                assignments: tuple[str, ...], mode: str | None, resume: bool, dry_run: bool,
+                log_format: str, quiet: bool) -> None:
     """Ingest, clean, redact, embed, cluster and profile tickets into a new run.
 
     Writes OUT/runs/<run_id>/ (manifest.json, tickets, icebergs, attributes, timeline,
@@ -79,8 +85,19 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
       iceberg run --input tickets.jsonl --set cluster.min_cluster_size=25 --set embedding.backend=torch
       iceberg run --input tickets.csv --mode assign --log-format json --quiet   # nightly
       iceberg run --input tickets.csv --dry-run
+      iceberg run --input zendesk-tickets.json --source zendesk
+      ICEBERG_DB_PASSWORD=... iceberg run --source sql --config db.toml   # [input] sql_url, sql_table
     """
-    config = load_config(config_path, parse_assignments(list(assignments)))   # validated: exit 5 first
+    overrides = parse_assignments(list(assignments))
+    if source is not None:
+        overrides["input.source"] = source
+    config = load_config(config_path, overrides)   # validated: exit 5 first
+    if config.input.source == "sql" and input_path is not None:
+        raise click.UsageError("--input is not read when the source is sql (input.sql_url and "
+                               "sql_table or sql_query say what to read): leave it out")
+    if config.input.source != "sql" and input_path is None:
+        raise click.UsageError("missing --input: pass a ticket export, e.g. --input tickets.csv "
+                               "(or read a database with --source sql)")
     _configure_logging(quiet, log_format)
     if not dry_run:   # before the heavy imports; ``run`` takes the lock itself
         from pipeline.store.lock import raise_if_locked
@@ -88,7 +105,7 @@ def run_command(input_path: Path, config_path: Path | None, out: Path, assignmen
         raise_if_locked(out)
     from pipeline.run import run
 
-    if not input_path.exists():
+    if input_path is not None and not input_path.exists():
         raise InputNotFound(f"input file {str(input_path)!r} not found; pass an existing CSV, JSONL "
                             "or Parquet export to --input")
     if dry_run:

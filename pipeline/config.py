@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from pipeline.constraints import (Constraint, ExistingFile, Interval, ListOf, Matches, Options, Origin,
-                                  Requires, Text, TextEncoding, setting, violation)
+from pipeline.constraints import (Constraint, ExistingFile, Interval, ListOf, MappingOf, Matches, Options,
+                                  Origin, Requires, Text, TextEncoding, setting, violation)
 from pipeline.errors import ConfigError
 
 # Choices that the stages also know (tests/test_settings.py checks that they agree).
 INPUT_FORMATS = ("auto", "csv", "jsonl", "parquet")
+INPUT_SOURCES = ("auto", "file", "zendesk", "freshdesk", "jira", "sql")
 REDACT_KINDS = ("url", "email", "iban", "card", "ip", "phone", "address", "person")
 EMBEDDING_BACKENDS = ("onnx-int8", "onnx", "torch")
 LONG_TEXT = ("chunk", "truncate")
@@ -46,6 +47,12 @@ COLUMN = Text()                             # a column name; "" = detect it
 COLUMNS = ListOf(Text(non_empty=True))
 DELIMITER = Matches(r"auto|tab|\\t|[^\n\r\"]", "'auto', 'tab' or a single character")
 DEVICE = Matches(r"cpu|mps|cuda(:\d+)?", "'cpu', 'cuda', 'cuda:N' or 'mps'")
+# No password in the URL: the resolved settings are written to every manifest.
+SQL_URL = Matches(r"[A-Za-z][\w+.-]*://(?![^/@\s]*:[^/@\s]*@)\S*",
+                  "an SQLAlchemy URL without a password (e.g. postgresql+psycopg://user@host/db; "
+                  "the password goes in the variable input.sql_password_env names)")
+SQL_URL_EXAMPLE = "postgresql+psycopg://iceberg@db.example.com/helpdesk"
+ENV_VARIABLE = Matches(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name such as ICEBERG_DB_PASSWORD")
 WEBHOOK = Matches(r"https?://\S+", "an http:// or https:// URL")
 
 
@@ -61,6 +68,18 @@ class InputConfig:
     min_year: int = setting(1990, Interval(int, 1, 9999))
     # …and so is one more than this many days after the run (9999-12-31)
     max_days_ahead: int = setting(1, COUNT)
+    # which reader: file (CSV/JSONL/Parquet by format), a helpdesk export, or sql; auto: the file's shape
+    source: str = setting("auto", Options(*INPUT_SOURCES), example="zendesk")
+    # Zendesk/Freshdesk custom field id (or Freshdesk key) -> dimension name; others: custom_<id>
+    custom_fields: dict[str, str] = setting({}, MappingOf(Text(non_empty=True), Text(non_empty=True)),
+                                            example={"360001": "product"})
+    sql_url: str = setting("", SQL_URL, Options("", note="none"), example=SQL_URL_EXAMPLE)
+    sql_table: str = setting("", Text(), example="tickets")       # read this table …
+    sql_query: str = setting("", Text(), example="SELECT * FROM tickets ORDER BY id")   # … or this query
+    # the variable holding the database password ("" = none); never written anywhere
+    sql_password_env: str = setting("", ENV_VARIABLE, Options("", note="no password"),
+                                    example="ICEBERG_DB_PASSWORD")
+    sql_batch_rows: int = setting(10_000, POSITIVE)   # rows fetched per round trip (server-side cursor)
 
 
 @dataclass
@@ -213,6 +232,8 @@ class AlertsConfig:
 
 # Rules between settings, checked once every setting has its own value.
 RULES = (
+    Requires("input.source", lambda source: source == "sql", "input.sql_url", SQL_URL,
+             example=SQL_URL_EXAMPLE),
     Requires("embedding.device", lambda device: device != "cpu",
              "embedding.backend", Options("torch"), example="torch"),
 )

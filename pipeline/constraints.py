@@ -101,6 +101,21 @@ class ListOf(Constraint):
 
 
 @dataclass(frozen=True)
+class MappingOf(Constraint):
+    """A table (dict) whose every key satisfies ``key`` and every value ``value`` (``{}`` does)."""
+
+    key: Constraint
+    value: Constraint
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, dict) and all(self.key.is_satisfied_by(k) and self.value.is_satisfied_by(v)
+                                               for k, v in value.items())
+
+    def describe(self) -> str:
+        return f"a table, each key {self.key.describe()} and each value {self.value.describe()}"
+
+
+@dataclass(frozen=True)
 class Text(Constraint):
     """Any string; ``non_empty`` refuses ``""``."""
 
@@ -191,7 +206,8 @@ def _shown(value: Any) -> str:
 
 
 _TYPE_CONSTRAINTS: dict[type, Constraint] = {bool: Flag(), str: Text(), int: Interval(int),
-                                             float: Interval(float), list: ListOf(Text())}
+                                             float: Interval(float), list: ListOf(Text()),
+                                             dict: MappingOf(Text(), Text())}
 
 
 def setting(default: Any, *constraints: Constraint, example: Any = None) -> Any:
@@ -203,8 +219,8 @@ def setting(default: Any, *constraints: Constraint, example: Any = None) -> Any:
     if not constraints:
         constraints = (_TYPE_CONSTRAINTS[type(default)],)
     metadata = {"constraints": constraints, "example": default if example is None else example}
-    if isinstance(default, list):
-        return dataclasses.field(default_factory=lambda: list(default), metadata=metadata)
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -245,6 +261,8 @@ def _cli_text(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, list):
         return ",".join(map(str, value)) if value else "[]"
+    if isinstance(value, dict):
+        return "'" + _toml_text(value) + "'"
     return '""' if value == "" else str(value)
 
 
@@ -253,4 +271,6 @@ def _toml_text(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, list):
         return "[" + ", ".join(_toml_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_text(v)}" for k, v in value.items()) + "}"
     return json.dumps(value) if isinstance(value, str) else repr(value)

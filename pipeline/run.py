@@ -112,6 +112,10 @@ def _locked_run(input_path, out: Path, config: Config, embedder: Embedder | None
     started_at = _now()
     state = {"input_sha256": source_fingerprint(input_path, config.input), "config": config.to_dict(),
              "previous_run_id": latest_run_id(out), "mode": mode}
+    if resume and state["input_sha256"] is None:   # e.g. SQL: nothing tells that the rows are the same
+        log.warning("--resume ignored: the input has no content fingerprint to match an unfinished run by",
+                    extra={"event": "resume_refused"})
+        resume = False
     run_id = (checkpoint.resumable_run(out, state) if resume else None) or new_run_id()
     writer = RunWriter(out, run_id)
     checkpoint.write_state(writer.folder, state)
@@ -205,7 +209,9 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         log.info("resuming: reusing the icebergs decided by the killed run %s", run_id,
                  extra={"event": "resume", "run_id": run_id})
     else:
-        grouped = _grouped(tickets, embeddings, ingested.dimensions, previous, is_new, decision,
+        # Split signatures are single values: multi-valued dimensions (tags) are not among them.
+        single = [d for d in ingested.dimensions if d not in ingested.multi_valued]
+        grouped = _grouped(tickets, embeddings, single, previous, is_new, decision,
                            config, run_id, stages)
         checkpoint.write_grouped(writer.folder, grouped)
     tickets = grouped.applied_to(tickets)
@@ -218,7 +224,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
 
     with stages.stage("profile", len(tickets)) as s:
         profiled = profiles(tickets, embeddings.vectors, ingested.dimensions, config.profile, events,
-                            dismissed=Curation(out).dismissed())
+                            dismissed=Curation(out).dismissed(), multi_valued=ingested.multi_valued)
         s["rows_out"] = len(profiled.icebergs)
 
     with stages.stage("write", len(tickets)) as s:
@@ -329,6 +335,7 @@ def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
         changes=computed.changes.summary,
         embedding=computed.embeddings.manifest(),
         columns={"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions,
+                 "multi_valued": computed.ingested.multi_valued,
                  "created_at": computed.ingested.dates, "warnings": computed.ingested.warnings},
         redactions=computed.prepared.redactions,
         versions=_versions(),

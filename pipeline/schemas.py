@@ -8,6 +8,7 @@ written. Readers refuse a ``schema_version`` they do not know.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -190,6 +191,28 @@ class TableSchema:
 
     def empty(self) -> pd.DataFrame:
         return pa.schema(self.fields).empty_table().to_pandas()
+
+
+# Contract v1 addition: a multi-valued dimension (a ticket's tags, Jira labels) is one
+# ``tickets`` column whose cell is a JSON array of strings (``["billing", "vip"]``; missing
+# when the ticket has none); the manifest's ``columns.multi_valued`` names such columns and
+# ``attributes`` counts a ticket under each of its values.
+def multi_value_text(values: list | tuple | None) -> str | None:
+    """Values as a multi-valued dimension's cell: distinct, trimmed, in order; None when none."""
+    kept = list(dict.fromkeys(str(v).strip() for v in values or () if v is not None and str(v).strip()))
+    return json.dumps(kept, ensure_ascii=False) if kept else None
+
+
+def multi_values(cell: object) -> list[str]:
+    """A multi-valued dimension's cell as its values ([] when missing); text that is not a JSON
+    array (a value redaction or a user changed) is one value."""
+    if cell is None or cell is pd.NA or (isinstance(cell, float) and cell != cell):
+        return []
+    try:
+        values = json.loads(str(cell))
+    except ValueError:
+        return [str(cell)]
+    return [str(v) for v in values] if isinstance(values, list) else [str(cell)]
 
 
 _str = pa.string()

@@ -57,7 +57,7 @@ def test_every_setting_has_a_supported_type():
     for section in dataclasses.fields(Config):
         for setting in dataclasses.fields(section.default_factory()):
             value = getattr(getattr(Config(), section.name), setting.name)
-            assert type(value) in (str, int, float, bool, list), f"{section.name}.{setting.name}"
+            assert type(value) in (str, int, float, bool, list, dict), f"{section.name}.{setting.name}"
 
 
 def test_toml_file(toml):

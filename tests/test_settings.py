@@ -17,12 +17,14 @@ import pytest
 
 from conftest import SAMPLE_CSV
 from pipeline.cli import main
-from pipeline.config import (EMBEDDING_BACKENDS, INPUT_FORMATS, LONG_TEXT, MODES, PERIODS, REDACT_KINDS,
+from pipeline.config import (EMBEDDING_BACKENDS, INPUT_FORMATS, INPUT_SOURCES, LONG_TEXT, MODES, PERIODS,
+                             REDACT_KINDS,
                              Config, settings)
-from pipeline.constraints import (ExistingFile, Flag, Interval, ListOf, Matches, Options, Text, TextEncoding)
+from pipeline.constraints import (ExistingFile, Flag, Interval, ListOf, MappingOf, Matches, Options, Text,
+                                  TextEncoding)
 from pipeline.errors import EXIT_CONFIG
 
-WRONG_TYPE = {bool: "maybe", int: "abc", float: "abc", str: 5, list: 5}
+WRONG_TYPE = {bool: "maybe", int: "abc", float: "abc", str: 5, list: 5, dict: 5}
 
 
 def _default(field: dataclasses.Field):
@@ -61,10 +63,14 @@ def _bad_values(field: dataclasses.Field) -> list[tuple[str, object]]:
             cases.append(("unknown choice", ["email", "no-such-choice"]))
         elif isinstance(constraint, ListOf) and constraint.item == Text(non_empty=True):
             cases.append(("empty item", [""]))
+        elif isinstance(constraint, MappingOf):
+            cases.append(("empty item", {"360001": ""}))
     return list(dict(cases).items())          # one value per kind of mistake
 
 
 def _set_text(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in value.items()) + "}"
     return json.dumps(value) if isinstance(value, list) else str(value)
 
 
@@ -204,11 +210,12 @@ def test_the_declared_choices_are_those_the_stages_know():
     from pipeline.analysis.timing import PERIODS as TIMELINE_PERIODS
     from pipeline.embed import BACKENDS
     from pipeline.groups.incremental import MODES as INCREMENTAL_MODES
-    from pipeline.sources import FORMATS
+    from pipeline.sources import FORMATS, HELPDESK_READERS
     from pipeline.text.redact import KINDS
 
     assert _choices("redact.kinds") == REDACT_KINDS == KINDS
     assert _choices("input.format") == INPUT_FORMATS == ("auto", *FORMATS)
+    assert _choices("input.source") == INPUT_SOURCES == ("auto", "file", *HELPDESK_READERS, "sql")
     assert _choices("embedding.backend") == EMBEDDING_BACKENDS == BACKENDS
     assert _choices("profile.period") == PERIODS == tuple(TIMELINE_PERIODS)
     assert _choices("incremental.mode") == MODES == INCREMENTAL_MODES

@@ -9,13 +9,14 @@ of values (e.g. platform=Android ∧ app_version=5.2.1) most over-represented to
 from __future__ import annotations
 
 from itertools import combinations
+from typing import Collection
 
 import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 from sklearn.metrics import normalized_mutual_info_score
 
-from pipeline.schemas import ATTRIBUTES, AttributeCols, CombinationCols, TicketCols
+from pipeline.schemas import ATTRIBUTES, AttributeCols, CombinationCols, TicketCols, multi_values
 
 TOPICAL_NMI = 0.2            # a dimension this tied to the clustering restates the topic
 MIN_COMBINATION_SUPPORT = 5  # a pair needs this many of the iceberg's tickets
@@ -59,8 +60,12 @@ def iceberg_windows(tickets: pd.DataFrame, onsets: dict[str, object]) -> pd.Data
 
 
 def attribute_table(tickets: pd.DataFrame, dimensions: list[str],
-                    windows: pd.DataFrame | None = None) -> pd.DataFrame:
+                    windows: pd.DataFrame | None = None, multi_valued: Collection[str] = ()) -> pd.DataFrame:
     """One row per iceberg × dimension × value found among the iceberg's tickets in its window.
+
+    A ``multi_valued`` dimension (tags: a JSON array per ticket, ``schemas.multi_values``)
+    counts a ticket under each of its values, so its shares may add up to more than 1; each
+    value's test is still "this value or not" over the tickets that have the dimension.
 
     The population of an iceberg's tests is the tickets created in its window
     (``window_start`` ≤ created_at < ``window_end``, see ``iceberg_windows``; all tickets
@@ -82,7 +87,7 @@ def attribute_table(tickets: pd.DataFrame, dimensions: list[str],
                          f"{list(tickets.columns)}); pass existing columns as dimensions")
     created = pd.to_datetime(tickets[TicketCols.created_at], utc=True)
     ids = tickets[TicketCols.iceberg_id].astype("string")
-    coded = {d: pd.Categorical(tickets[d].astype("string")) for d in dimensions}
+    coded = {d: value_pairs(tickets[d], d in multi_valued) for d in dimensions}
     columns: dict[str, list] = {c: [] for c in (
         AttributeCols.iceberg_id, AttributeCols.dimension, AttributeCols.value, AttributeCols.count,
         AttributeCols.baseline_count, "n_own", "n_all", AttributeCols.n_values,
@@ -95,22 +100,20 @@ def attribute_table(tickets: pd.DataFrame, dimensions: list[str],
                        windows.loc[iceberg, AttributeCols.window_end])
                       if windows is not None and iceberg in windows.index else (pd.NaT, pd.NaT))
         for dimension in dimensions:
-            codes = coded[dimension].codes
-            known = codes >= 0
-            n_categories = len(coded[dimension].categories)
-            own_counts = np.bincount(codes[own & known], minlength=n_categories)
+            rows, codes, categories, known = coded[dimension]
+            own_counts = np.bincount(codes[own[rows]], minlength=len(categories))
             if not own_counts.any():
                 continue
-            all_counts = np.bincount(codes[population & known], minlength=n_categories)
+            all_counts = np.bincount(codes[population[rows]], minlength=len(categories))
             present = np.flatnonzero(own_counts)
             n = len(present)
             columns[AttributeCols.iceberg_id] += [iceberg] * n
             columns[AttributeCols.dimension] += [dimension] * n
-            columns[AttributeCols.value] += [str(v) for v in coded[dimension].categories[present]]
+            columns[AttributeCols.value] += [str(v) for v in categories[present]]
             columns[AttributeCols.count] += own_counts[present].tolist()
             columns[AttributeCols.baseline_count] += all_counts[present].tolist()
-            columns["n_own"] += [int(own_counts.sum())] * n
-            columns["n_all"] += [int(all_counts.sum())] * n
+            columns["n_own"] += [int((own & known).sum())] * n
+            columns["n_all"] += [int((population & known).sum())] * n
             columns[AttributeCols.n_values] += [n] * n
             columns[AttributeCols.window_start] += [start] * n
             columns[AttributeCols.window_end] += [end] * n
@@ -131,6 +134,30 @@ def attribute_table(tickets: pd.DataFrame, dimensions: list[str],
         ascending=[True, True, False, True], ignore_index=True)
 
 
+def value_pairs(values: pd.Series,
+                multi: bool = False) -> tuple[np.ndarray, np.ndarray, pd.Index, np.ndarray]:
+    """A dimension as (ticket positions, value codes, the values, which tickets have one): one
+    pair per ticket with a value, or, ``multi``-valued, one per (ticket, distinct value)."""
+    if multi:
+        lists = [list(dict.fromkeys(multi_values(v))) for v in values.array]
+        rows = np.repeat(np.arange(len(lists)), [len(v) for v in lists])
+        flat = pd.Categorical([v for vs in lists for v in vs])
+    else:
+        flat = pd.Categorical(values.astype("string"))
+        rows = np.flatnonzero(flat.codes >= 0)
+        flat = flat[rows]
+    known = np.zeros(len(values), dtype=bool)
+    known[rows] = True
+    return rows, np.asarray(flat.codes, dtype=np.int64), flat.categories, known
+
+
+def has_value(values: pd.Series, value: str, multi: bool = False) -> pd.Series:
+    """Which tickets carry ``value`` in a dimension (among its values, when ``multi``-valued)."""
+    if multi:
+        return values.map(lambda cell: value in multi_values(cell)).astype(bool)
+    return (values.astype("string") == value).fillna(False).astype(bool)
+
+
 def is_evidence(attributes: pd.DataFrame, *, alpha: float, min_count: int,
                 min_share: float) -> pd.Series:
     """Which attribute rows count as evidence of where an iceberg happens.
@@ -149,7 +176,8 @@ def is_evidence(attributes: pd.DataFrame, *, alpha: float, min_count: int,
 
 
 def topical_dimensions(tickets: pd.DataFrame, dimensions: list[str],
-                       threshold: float = TOPICAL_NMI, *, clusters: np.ndarray | None = None) -> list[str]:
+                       threshold: float = TOPICAL_NMI, *, clusters: np.ndarray | None = None,
+                       multi_valued: Collection[str] = ()) -> list[str]:
     """Dimensions that restate what the icebergs are about, not where they happen.
 
     A dimension whose values are largely predicted by the clustering itself — normalised
@@ -157,6 +185,8 @@ def topical_dimensions(tickets: pd.DataFrame, dimensions: list[str],
     ``threshold`` — is a topic label (a product derived from the request, a complaint's
     "Issue"); a cause (a release, a region) cuts across topics and scores near 0.
     ``clusters`` (one per ticket, −1 outside) replaces ``iceberg_id`` before ids exist.
+    A ``multi_valued`` dimension is compared over (ticket, value) pairs, a ticket without
+    a value counting once as "".
     """
     if clusters is None:
         labels = tickets[TicketCols.iceberg_id].astype("string")
@@ -169,12 +199,19 @@ def topical_dimensions(tickets: pd.DataFrame, dimensions: list[str],
     if labels.nunique() < 2:
         return []
     return [d for d in dimensions
-            if normalized_mutual_info_score(labels, members[d].astype("string").fillna(""))
-            >= threshold]
+            if normalized_mutual_info_score(*_paired(labels, members[d], d in multi_valued)) >= threshold]
+
+
+def _paired(labels: pd.Series, values: pd.Series, multi: bool) -> tuple[np.ndarray, np.ndarray]:
+    if not multi:
+        return labels.to_numpy(), values.astype("string").fillna("").to_numpy()
+    lists = [multi_values(v) or [""] for v in values.array]
+    return (np.repeat(labels.to_numpy(), [len(v) for v in lists]),
+            np.array([v for vs in lists for v in vs], dtype=object))
 
 
 def top_combinations(tickets: pd.DataFrame, attributes: pd.DataFrame, alpha: float,
-                     exclude: list[str]) -> pd.DataFrame:
+                     exclude: list[str], multi_valued: Collection[str] = ()) -> pd.DataFrame:
     """Per iceberg, the pair of values from two dimensions most over-represented together.
 
     Candidates pair the iceberg's significant values (q ≤ ``alpha``, lift > 1) of two
@@ -198,8 +235,8 @@ def top_combinations(tickets: pd.DataFrame, attributes: pd.DataFrame, alpha: flo
         for (d1, v1), (d2, v2) in combinations(zip(values[A.dimension], values[A.value]), 2):
             if d1 == d2:
                 continue
-            both = ((population[d1].astype("string") == v1) & (population[d2].astype("string") == v2)
-                    ).fillna(False)
+            both = (has_value(population[d1], v1, d1 in multi_valued)
+                    & has_value(population[d2], v2, d2 in multi_valued))
             support = int((both & own).sum())
             if support < MIN_COMBINATION_SUPPORT:
                 continue

@@ -95,7 +95,7 @@ class Profiles:
 
 def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str],
              config: ProfileConfig, events: pd.DataFrame | None = None,
-             dismissed: Collection[str] = frozenset()) -> Profiles:
+             dismissed: Collection[str] = frozenset(), multi_valued: Collection[str] = ()) -> Profiles:
     """All three profile tables of a run's tickets.
 
     Timing comes first: each iceberg's attributes are compared with the tickets of its
@@ -103,18 +103,20 @@ def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str
     ``sources.read_events``, None when the run has no events file) fill the icebergs'
     ``onset_events`` and ``event_concentrated`` (``events.onset_events``). ``dismissed``:
     the ids people marked "not a problem" (``pipeline.store.curation``), ranked after every
-    other problem (``ranking.ranked``).
+    other problem (``ranking.ranked``). ``multi_valued``: the dimensions whose cells list
+    several values (tags, ``schemas.multi_values``), counted under each.
     """
     ids = sorted(tickets[TicketCols.iceberg_id].dropna().astype(str).unique())
     timing = timing_table(tickets, ids)
     windows = iceberg_windows(tickets, timing[IcebergCols.onset].to_dict())
-    attributes = attribute_table(tickets, dimensions, windows)
-    topical = topical_dimensions(tickets, dimensions)
+    attributes = attribute_table(tickets, dimensions, windows, multi_valued)
+    topical = topical_dimensions(tickets, dimensions, multi_valued=multi_valued)
     attributes[AttributeCols.topical] = attributes[AttributeCols.dimension].isin(topical)
     attributes[AttributeCols.evidence] = is_evidence(
         attributes, alpha=config.fdr_alpha, min_count=config.min_evidence_count,
         min_share=config.min_evidence_share).astype(bool)
-    combinations = top_combinations(tickets, attributes, config.fdr_alpha, exclude=topical)
+    combinations = top_combinations(tickets, attributes, config.fdr_alpha, exclude=topical,
+                                    multi_valued=multi_valued)
     icebergs = _iceberg_table(tickets, embeddings, attributes, timing, combinations, config, dismissed)
     near = onset_events(timing[IcebergCols.onset], attributes, events, data_start=_data_start(tickets))
     for column in (IcebergCols.onset_events, IcebergCols.event_concentrated):

@@ -47,7 +47,9 @@ class CsvReader(FileReader):
         if not found or header is not found[0]:
             raise InputError(f"{self.name}: the header (line 1) cannot be split into column names "
                              f"({found[0].reason if found else 'no fields'}); fix the first line")
-        names = unique_names(_restored(header, stand_in).fields if stand_in else header.fields)
+        written = _restored(header, stand_in).fields if stand_in else header.fields
+        self.header = [name.strip() for name in written]     # as written, repeats and all
+        names = unique_names(written)
         rows: list[list[str | None]] = []
         positions: list[int] = []
         rejected: list[dict[str, Any]] = []

@@ -4,7 +4,9 @@ Maps input columns to roles (id, created_at, subject, body, customer, agent, acc
 segment; revenue only when configured) by their conventional names unless ``[columns]``
 says otherwise, picks the dimension columns, reads ``created_at`` as one column
 (``pipeline.sources.dates``), and rejects rows it cannot use into a quarantine table with a
-reason each, so that ``rows_read == len(tickets) + len(quarantine)``. It also says what it
+reason each, so that ``rows_read == len(tickets) + len(quarantine)``. A reader that knows
+its source's fields (a helpdesk export, ``MappedReader``) supplies its own roles and
+dimensions, under the ``[columns]`` settings. It also says what it
 understood and what looks like a miss (``pipeline.sources.understood``).
 Reading (formats, encodings, dialects) is the readers' (``pipeline.sources.readers``);
 this function is pure over the batches a reader yields.
@@ -22,7 +24,7 @@ from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.schemas import QuarantineCols
 from pipeline.sources.dates import created_timestamps
-from pipeline.sources.protocol import Reader
+from pipeline.sources.protocol import MappedReader, Reader
 from pipeline.sources.readers import reader_for
 from pipeline.sources.roles import dimension_columns, dimension_name, resolved_roles
 from pipeline.sources.rows import rejected_frame, split_rows
@@ -40,17 +42,21 @@ class Ingested:
     name: str = ""                         # what messages and the quarantine call the source
     dates: dict[str, Any] = field(default_factory=dict)   # how created_at was read (formats, order)
     warnings: list[str] = field(default_factory=list)     # likely misses in the column mapping
+    # dimensions whose cells are JSON arrays (tags): a ticket counts under each value
+    multi_valued: list[str] = field(default_factory=list)
 
     def understood(self) -> list[str]:
         """The roles, dimensions, date reading and warnings, as lines to show the user."""
-        return understood_lines(self.roles, self.dimensions, self.dates, self.source, self.warnings)
+        shown = [f"{d} (multi-valued)" if d in self.multi_valued else d for d in self.dimensions]
+        return understood_lines(self.roles, shown, self.dates, self.source, self.warnings)
 
 
-def read_tickets(source: str | Path | Reader, config: Config, *,
+def read_tickets(source: str | Path | Reader | None, config: Config, *,
                  now: pd.Timestamp | None = None) -> Ingested:
-    """Read ``source`` (a path, or any ``Reader``) into tickets (one row per usable input
-    row) and the quarantine. ``now`` (default: the current time) is the run's time, which
-    bounds the plausible ``created_at`` dates (``input.max_days_ahead``)."""
+    """Read ``source`` (a path, any ``Reader``, or None for ``[input] source = "sql"``) into
+    tickets (one row per usable input row) and the quarantine. ``now`` (default: the current
+    time) is the run's time, which bounds the plausible ``created_at`` dates
+    (``input.max_days_ahead``)."""
     reader = reader_for(source, config.input)
     frames, rejected = [], []
     for batch in reader.batches():
@@ -66,8 +72,11 @@ def read_tickets(source: str | Path | Reader, config: Config, *,
         raise InputError(f"none of the {rows_read} rows of {name} could be read (first: "
                          f"{rejected[0][QuarantineCols.reason]}); check the file, or set [input] "
                          "format and delimiter")
-    roles = resolved_roles(list(raw.columns), config.columns, name)
-    dimensions = dimension_columns(raw, roles, config.columns, name)
+    mapping = reader.mapping() if isinstance(reader, MappedReader) else None
+    roles = resolved_roles(list(raw.columns), config.columns, name, mapping.roles if mapping else None)
+    multi = [c for c in mapping.multi_valued if c in raw.columns] if mapping else []
+    dimensions = dimension_columns(raw, roles, config.columns, name,
+                                   mapping.dimensions if mapping else None, multi)
     dates = None
     if "created_at" in roles:
         dates = created_timestamps(raw[roles["created_at"]], order=config.input.date_order,
@@ -83,6 +92,7 @@ def read_tickets(source: str | Path | Reader, config: Config, *,
         rows_read=rows_read,
         roles=roles,
         dimensions=[dimension_name(c, roles) for c in dimensions],
+        multi_valued=[dimension_name(c, roles) for c in dimensions if c in multi],
         source=reader.description(),
         name=name,
         dates={"column": roles["created_at"], **dates.report} if dates else {},

@@ -56,6 +56,27 @@ class Reader(Protocol):
         ``batches()`` is exhausted."""
 
 
+@dataclass(frozen=True)
+class SourceMapping:
+    """How a reader that knows its source's fields (a helpdesk export, ``MappedReader``) maps
+    them onto the ticket contract: ``roles`` (role -> column, a list for body; ``[columns]``
+    settings still win), the ``dimensions`` to profile (used instead of auto-detection unless
+    ``[columns] dimensions`` is set) and which of them are ``multi_valued``: their cells hold
+    a JSON array of strings (``["billing", "vip"]``) and a ticket counts under each value."""
+
+    roles: dict[str, str | list[str]]
+    dimensions: list[str] = field(default_factory=list)
+    multi_valued: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class MappedReader(Reader, Protocol):
+    """A ``Reader`` that also says how its fields map onto the ticket contract."""
+
+    def mapping(self) -> SourceMapping:
+        """The mapping of the columns its batches had; complete once ``batches()`` is exhausted."""
+
+
 def rejected_record(raw: str, reason: str, position: int) -> dict[str, Any]:
     """One record a reader could not split into fields, as ``RawBatch.rejected`` holds it."""
     return {RAW_LINE: raw, QuarantineCols.reason: reason, QuarantineCols.source_row: position}

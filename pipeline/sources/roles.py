@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePath
+from typing import Collection
 
 import pandas as pd
 
@@ -60,8 +61,10 @@ JSON_CONTAINER = re.compile(r"\s*(\[.*\]|\{.*\})\s*$", re.DOTALL)
 MAX_UNIQUE_SHARE = 0.5     # a column with more distinct values per row is an identifier, not a dimension
 
 
-def resolved_roles(columns: list[str], settings: ColumnsConfig, source: str) -> Roles:
-    """Role -> input column(s): the ``[columns]`` settings, else the first conventional name found."""
+def resolved_roles(columns: list[str], settings: ColumnsConfig, source: str,
+                   defaults: Roles | None = None) -> Roles:
+    """Role -> input column(s): the ``[columns]`` settings, else the reader's ``defaults`` (a
+    helpdesk export's own mapping), else the first conventional name found."""
     by_key: dict[str, str] = {}
     for column in columns:
         by_key.setdefault(name_key(column), column)
@@ -73,6 +76,10 @@ def resolved_roles(columns: list[str], settings: ColumnsConfig, source: str) -> 
             found = [configured_column(name, role, columns, source) for name in names]
             roles[role] = found if role == "body" else found[0]
     taken = role_columns(roles)
+    for role, column in (defaults or {}).items():
+        if role not in roles and not set(column if isinstance(column, list) else [column]) & taken:
+            roles[role] = column
+            taken |= role_columns({role: column})
     for role, candidates in ROLE_CANDIDATES.items():
         detected = next((by_key[k] for k in map(name_key, candidates)
                          if k in by_key and by_key[k] not in taken), None)
@@ -91,8 +98,11 @@ def resolved_roles(columns: list[str], settings: ColumnsConfig, source: str) -> 
     return roles
 
 
-def dimension_columns(raw: pd.DataFrame, roles: Roles, settings: ColumnsConfig, source: str) -> list[str]:
-    """Input columns to profile icebergs by: ``[columns] dimensions``, else every other
+def dimension_columns(raw: pd.DataFrame, roles: Roles, settings: ColumnsConfig, source: str,
+                      declared: list[str] | None = None, multi_valued: Collection[str] = ()) -> list[str]:
+    """Input columns to profile icebergs by: ``[columns] dimensions``, else the reader's
+    ``declared`` ones (a helpdesk export's fields) that have values — at most
+    ``max_dimension_values`` of them unless ``multi_valued`` (tags) — else every other
     low-cardinality column that is not a measurement (decimals, dates). Role columns are
     not dimensions, except the segment's: a segment over-represented in an iceberg is
     evidence like any other dimension value."""
@@ -102,6 +112,13 @@ def dimension_columns(raw: pd.DataFrame, roles: Roles, settings: ColumnsConfig, 
     if settings.dimensions:
         chosen = [configured_column(name, "dimensions", columns, source) for name in settings.dimensions]
         return [c for c in chosen if c not in used and c not in excluded]
+    if declared is not None:
+        kept = []
+        for column in (c for c in declared if c in columns and c not in used and c not in excluded):
+            distinct = stripped(raw[column]).dropna().nunique()
+            if distinct and (column in multi_valued or distinct <= settings.max_dimension_values):
+                kept.append(column)
+        return kept
     dimensions = []
     for column in columns:
         values = raw[column]

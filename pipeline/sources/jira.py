@@ -1,0 +1,100 @@
+"""``JiraReader``: a Jira Service Management CSV export ("Export Excel CSV (all fields)").
+
+Jira writes a list as repeated columns — one ``Labels`` column per label, one
+``Component/s`` or ``Comment`` per value — which a dict reader would collapse to the last
+one; here every repeated column is collected into one list. Mapped: ``Issue key`` → id,
+``Summary`` → subject, ``Description`` → body, ``Reporter`` → customer, ``Assignee`` →
+agent, ``Created`` → created_at, ``Organizations`` (or ``Custom field (Organizations)``) →
+account; dimensions ``tags`` (the labels), ``components``, ``Priority``, ``Status``,
+``Issue Type``, ``Request Type`` (or ``Customer Request Type``, as a custom field too),
+``Resolution``, ``Project key``. Dates in Jira's formats (``12/Mar/24 9:15 AM``,
+``2024-03-12 09:15``) are read exactly and passed on as ISO 8601; other dates are read
+by ``pipeline.sources.dates`` like any column's. Comments (``12/Mar/24 9:15 AM;jsmith;text``)
+keep their text only, as a JSON list in ``comments``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pipeline.errors import InputError
+from pipeline.schemas import multi_value_text
+from pipeline.sources.helpdesk import HelpdeskReader, field_of
+from pipeline.sources.roles import name_key
+
+JIRA_DATE_FORMATS = ("%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%d/%b/%y %H:%M", "%Y-%m-%d %H:%M",
+                     "%Y-%m-%d %H:%M:%S", "%d/%b/%y")
+DATE_COLUMNS = ("Created", "Updated", "Resolved", "Last Viewed", "Due Date")
+FIELDS = {   # our name -> Jira's column names (compared ignoring case and separators)
+    "Issue key": ("Issue key",), "Summary": ("Summary",), "Description": ("Description",),
+    "Reporter": ("Reporter",), "Assignee": ("Assignee",), "Created": ("Created",),
+    "Organizations": ("Organizations", "Custom field (Organizations)"),
+    "Request Type": ("Request Type", "Customer Request Type", "Custom field (Request Type)",
+                     "Custom field (Customer Request Type)"),
+    "Issue Type": ("Issue Type",), "Priority": ("Priority",), "Status": ("Status",),
+    "Resolution": ("Resolution",), "Project key": ("Project key",),
+}
+LISTS = {"tags": ("Labels",), "components": ("Component/s", "Components")}
+
+
+class JiraReader(HelpdeskReader):
+    format = "jira"
+    extensions = (".csv",)
+    roles = {"id": "Issue key", "created_at": "Created", "subject": "Summary", "body": ["Description"],
+             "customer": "Reporter", "agent": "Assignee", "account": "Organizations"}
+    dimensions = ("tags", "components", "Issue Type", "Request Type", "Priority", "Status", "Resolution",
+                  "Project key")
+    multi_valued = ("tags", "components")
+
+    def _json_records(self, text: str):
+        raise InputError(f"{self.name} is not CSV: the jira source reads Jira's CSV export; read a "
+                         "JSON export with [input] source = \"file\"")
+
+    def _row(self, record: dict[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        taken: set[str] = set()
+        for name, columns in {**FIELDS, **LISTS}.items():
+            keys = [k for k in record if any(name_key(k) == name_key(c) for c in columns)]
+            if not keys:
+                continue
+            taken.update(keys)
+            value = field_of(record, *columns)
+            if name in LISTS:
+                row[name] = multi_value_text(value if isinstance(value, list) else [value])
+            else:
+                row[name] = ", ".join(map(str, value)) if isinstance(value, list) else value
+        comments = [k for k in record if name_key(k) == "comment"]
+        if comments:
+            values = record[comments[0]]
+            row["comments"] = multi_value_text([_comment_text(v) for v in
+                                                (values if isinstance(values, list) else [values])])
+            taken.update(comments)
+        for name, value in record.items():
+            if name not in taken:
+                row[name] = multi_value_text(value) if isinstance(value, list) else value
+        for column in DATE_COLUMNS:
+            if isinstance(row.get(column), str):
+                row[column] = jira_date(row[column])
+        return row
+
+
+def jira_date(text: str) -> str:
+    """A date in one of Jira's export formats as ISO 8601; any other text as it is."""
+    value = " ".join(text.split())
+    for fmt in JIRA_DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).isoformat()
+        except ValueError:
+            continue
+    return text
+
+
+def _comment_text(value: Any) -> str | None:
+    """``12/Mar/24 9:15 AM;jsmith;The text`` → ``The text``: Jira's date and author dropped."""
+    if value is None:
+        return None
+    parts = str(value).split(";", 2)
+    if len(parts) == 3 and jira_date(parts[0].strip()) != parts[0].strip():
+        return parts[2]
+    return str(value)
