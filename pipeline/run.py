@@ -41,6 +41,7 @@ from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidenc
                                    with_emergent_splits)
 from pipeline.ops.alerts import alert_payload, send_alerts
 from pipeline.ops.changes import iceberg_changes, with_alerts
+from pipeline.ops.memory import peak_rss
 from pipeline.schemas import TicketCols, contract_order
 from pipeline.sources import (Ingested, Reader, events_source, read_events, read_tickets,
                               source_fingerprint)
@@ -67,14 +68,16 @@ class _Stages:
 
     @contextmanager
     def stage(self, name: str, rows_in: int | None) -> Iterator[dict]:
-        record = {"name": name, "seconds": None, "rows_in": rows_in, "rows_out": None}
+        record = {"name": name, "seconds": None, "rows_in": rows_in, "rows_out": None, "peak_rss_mb": None}
         started = time.perf_counter()
-        yield record
+        with peak_rss(record):
+            yield record
         record["seconds"] = round(time.perf_counter() - started, 3)
         self.records.append(record)
-        log.info("%-8s %6.1f s  %s → %s rows", name, record["seconds"],
-                 _n(record["rows_in"]), _n(record["rows_out"]), extra={"event": "stage", "stage": name, **{
-                     k: record[k] for k in ("seconds", "rows_in", "rows_out")}})
+        log.info("%-8s %6.1f s  %s → %s rows  peak %s MB", name, record["seconds"],
+                 _n(record["rows_in"]), _n(record["rows_out"]), record["peak_rss_mb"],
+                 extra={"event": "stage", "stage": name, **{
+                     k: record[k] for k in ("seconds", "rows_in", "rows_out", "peak_rss_mb")}})
 
 
 @dataclass(frozen=True)

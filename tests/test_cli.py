@@ -124,8 +124,13 @@ def test_manifest_has_every_required_key(manifest, sample_run):
     names = [stage["name"] for stage in manifest["stages"]]
     assert names[:3] == ["ingest", "prepare", "embed"] and "profile" in names and "write" in names
     for stage in manifest["stages"]:
-        assert {"name", "seconds", "rows_in", "rows_out"} <= set(stage)
+        assert {"name", "seconds", "rows_in", "rows_out", "peak_rss_mb"} <= set(stage)
         assert stage["seconds"] >= 0
+        assert stage["peak_rss_mb"] > 0
+    # the embedding model alone takes far more than the interpreter, and no stage exceeds the
+    # process's own peak (the parent's view of it would be the same)
+    peaks = {stage["name"]: stage["peak_rss_mb"] for stage in manifest["stages"]}
+    assert peaks["embed"] > peaks["ingest"]
     embedding = manifest["embedding"]
     assert {"model", "dim", "cache_hits", "cache_misses"} <= set(embedding)
     assert embedding["model"] == "all-MiniLM-L6-v2" and embedding["dim"] == 384
