@@ -33,6 +33,7 @@ INPUT_FORMATS = ("auto", "csv", "jsonl", "parquet")
 INPUT_SOURCES = ("auto", "file", "zendesk", "freshdesk", "jira", "sql")
 REDACT_KINDS = ("url", "email", "iban", "card", "ip", "phone", "address", "person")
 EMBEDDING_BACKENDS = ("onnx-int8", "onnx", "torch")
+EXECUTORS = ("local", "dask")
 LONG_TEXT = ("chunk", "truncate")
 PERIODS = ("D", "W", "M")
 MODES = ("auto", "assign", "full")
@@ -46,6 +47,8 @@ SEED = Interval(int, 0, 2**32 - 1)          # numpy's and scikit-learn's seeds
 COLUMN = Text()                             # a column name; "" = detect it
 COLUMNS = ListOf(Text(non_empty=True))
 DELIMITER = Matches(r"auto|tab|\\t|[^\n\r\"]", "'auto', 'tab' or a single character")
+SCHEDULER = Matches(r"local:[1-9]\d*|(tcp|tls|ws|wss|ucx|inproc)://\S+",
+                    "'local:N' (N worker processes here) or a scheduler address such as tcp://host:8786")
 DEVICE = Matches(r"cpu|mps|cuda(:\d+)?", "'cpu', 'cuda', 'cuda:N' or 'mps'")
 # No password in the URL: the resolved settings are written to every manifest.
 SQL_URL = Matches(r"[A-Za-z][\w+.-]*://(?![^/@\s]*:[^/@\s]*@)\S*",
@@ -138,6 +141,10 @@ class EmbeddingConfig:
     max_chunks: int = setting(8, POSITIVE)             # at most this many windows per ticket
     # where ONNX exports are kept; "" = ~/.cache/iceberg/models
     model_cache: str = setting("", Text(), example="/var/cache/iceberg/models")
+    executor: str = setting("local", Options(*EXECUTORS), example="dask")   # where the batches run
+    # the Dask scheduler (executor "dask"); "" = a local cluster, one single-threaded worker per core
+    scheduler: str = setting("", SCHEDULER, Options("", note="a local cluster, one worker per core"),
+                             example="tcp://scheduler:8786")
 
 
 @dataclass
@@ -236,6 +243,8 @@ RULES = (
              example=SQL_URL_EXAMPLE),
     Requires("embedding.device", lambda device: device != "cpu",
              "embedding.backend", Options("torch"), example="torch"),
+    Requires("embedding.scheduler", lambda scheduler: scheduler != "",
+             "embedding.executor", Options("dask"), example="dask"),
 )
 
 

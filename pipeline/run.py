@@ -31,7 +31,8 @@ import pandas as pd
 from pipeline.analysis.map import Mapped, mapped_tickets
 from pipeline.analysis.profile import Profiles, profiles
 from pipeline.config import Config
-from pipeline.embed import Embedder, Embeddings, embedder_from_config, ticket_embeddings
+from pipeline.embed import (Embedder, Embeddings, embedder_from_config, executor_from_config,
+                            ticket_embeddings)
 from pipeline.errors import ConfigError
 from pipeline.groups import incremental
 from pipeline.groups.cluster import cluster_assignments, clusterer_from_config
@@ -195,11 +196,12 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
     decision = incremental.planned_mode(mode, previous, config, n_tickets=len(tickets),
                                         n_new=int(is_new.sum()), until=until)
     embedder = embedder or embedder_from_config(config.embedding)
+    executor = executor_from_config(config.embedding)
     with stages.stage("embed", len(tickets)) as s:
         cache = EmbeddingCache(Layout(out).embeddings, embedder.key).load()
         embeddings = ticket_embeddings(tickets[TicketCols.text].tolist(), embedder, cache,
                                        shard_name=run_id, model_name=config.embedding.model,
-                                       progress=progress)
+                                       progress=progress, executor=executor)
         s["rows_out"] = len(embeddings.vectors)
         s["damaged_cache_shards"] = cache.corrupt_shards
 

@@ -26,7 +26,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -47,6 +47,31 @@ class Embedder(Protocol):
     def dim(self) -> int: ...
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> "EncodeResult": ...
+
+
+@runtime_checkable
+class BatchedEmbedder(Embedder, Protocol):
+    """An embedder whose work splits into batches that can run anywhere: ``planned`` runs
+    where the texts are (tokenise, window, group by length; cheap), ``batch_vectors`` where
+    the model is (this process, or a Dask worker: ``pipeline.embed.executor``).
+
+    ``encode`` must equal planning, ``batch_vectors`` on every batch and ``pooled``: then
+    which executor ran the batches does not change a vector.
+    """
+
+    def planned(self, texts: Sequence[str]) -> "Plan": ...
+
+    def batch_vectors(self, batch: Any) -> np.ndarray:
+        """Unit vectors of one batch's windows, in the batch's order."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An embedder's work on some texts: its windows, and the batches they are embedded in."""
+
+    windows: "Windows"
+    batches: list[Any]           # what ``batch_vectors`` takes, e.g. padded token ids
+    rows: list[np.ndarray]       # the windows (rows of ``windows``) each batch holds, in order
 
 
 @dataclass(frozen=True)
@@ -117,5 +142,16 @@ def pooled(window_vectors: np.ndarray, windows: Windows, n_texts: int) -> Encode
                         chunks=int(per_text[per_text > 1].sum()))
 
 
+_process_threads: int | None = None
+
+
 def default_threads(threads: int) -> int:
-    return threads or os.cpu_count() or 1
+    """The model's intra-op threads: ``embedding.threads``, else the process default (1 in a
+    Dask worker, whose own threads run batches side by side), else every core."""
+    return threads or _process_threads or os.cpu_count() or 1
+
+
+def set_process_threads(threads: int | None) -> None:
+    """The thread count ``embedding.threads = 0`` means in this process (set in Dask workers)."""
+    global _process_threads
+    _process_threads = threads

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -21,18 +23,37 @@ import numpy as np
 from filelock import FileLock
 
 from pipeline.config import EmbeddingConfig
-from pipeline.embed.embedder import (EmbeddingError, EncodeResult, default_threads, embedder_key, pooled,
-                            resolve_model_path, token_windows)
+from pipeline.embed.embedder import (EmbeddingError, EncodeResult, Plan, default_threads, embedder_key,
+                                     resolve_model_path, token_windows)
+from pipeline.embed.executor import LocalExecutor, encoded
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
+@dataclass(frozen=True)
+class TokenBatch:
+    """Token windows, with their special tokens, padded with 0 to the longest of them."""
+
+    ids: np.ndarray          # (rows, width) int32
+    lengths: np.ndarray      # (rows,) tokens of each window before padding
+
+
 class OnnxEmbedder:
+    """The model under ONNX Runtime. Plans on the driver (tokenizer only) and embeds
+    batches wherever ``batch_vectors`` runs; it pickles as its settings, and each process
+    loads the session once (``_session``)."""
+
     def __init__(self, config: EmbeddingConfig, *, quantized: bool = True):
         self.config = config
         self.quantized = quantized
-        self._session = None
         self._tokenizer = None
+        self._window_size = 0
+
+    def __getstate__(self) -> dict:
+        return {"config": self.config, "quantized": self.quantized}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["config"], quantized=state["quantized"])
 
     @property
     def key(self) -> str:
@@ -61,23 +82,21 @@ class OnnxEmbedder:
         positions = json.loads((folder / "config.json").read_text()).get("max_position_embeddings", max_len)
         return min(max_len, positions, self.config.window_tokens) - 2   # room for the special tokens
 
-    def _loaded(self):
-        if self._session is None:
-            import onnxruntime
+    def _loaded_tokenizer(self):
+        if self._tokenizer is None:
             from tokenizers import Tokenizer
 
             folder = self._folder()
-            path = exported_model(folder, self._cache_root(), quantized=self.quantized)
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = default_threads(self.config.threads)
-            options.inter_op_num_threads = 1
-            self._session = onnxruntime.InferenceSession(str(path), options,
-                                                         providers=["CPUExecutionProvider"])
-            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            self._tokenizer.no_padding()
-            self._tokenizer.no_truncation()
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
             self._window_size = self._window(folder)
-        return self._session
+            self._tokenizer = tokenizer
+        return self._tokenizer
+
+    def _loaded_session(self):
+        path = exported_model(self._folder(), self._cache_root(), quantized=self.quantized)
+        return _session(path, default_threads(self.config.threads))
 
     def _cache_root(self) -> Path:
         if self.config.model_cache:
@@ -86,29 +105,52 @@ class OnnxEmbedder:
         return Path(base) / "iceberg" / "models"
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> EncodeResult:
-        session = self._loaded()
-        if not texts:
-            return EncodeResult(np.zeros((0, self.dim), dtype=np.float32))
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        return encoded(self, texts, LocalExecutor(), progress=progress)
+
+    def planned(self, texts: Sequence[str]) -> Plan:
+        """Tokenised, cut into windows and grouped into batches of similar length."""
+        tokenizer = self._loaded_tokenizer()
+        encodings = tokenizer.encode_batch(list(texts), add_special_tokens=True)
         first, last = encodings[0].ids[0], encodings[0].ids[-1]   # e.g. [CLS] and [SEP]
         windows = token_windows([e.ids[1:-1] for e in encodings], self._window_size,
                                 self.config.long_text, self.config.max_chunks)
-        names = {i.name for i in session.get_inputs()}
-        vectors = np.zeros((len(windows.ids), self.dim), dtype=np.float32)
-        batches = token_budget_batches([len(w) + 2 for w in windows.ids], self.config.batch_size)
-        for rows in _progress(batches, progress):
-            batch = [[first, *windows.ids[r], last] for r in rows]
-            width = max(len(b) for b in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for j, b in enumerate(batch):
-                ids[j, :len(b)] = b
-                mask[j, :len(b)] = 1
-            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            hidden = session.run(None, {k: v for k, v in feed.items() if k in names})[0]
-            summed = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-            vectors[rows] = summed / np.linalg.norm(summed, axis=1, keepdims=True)
-        return pooled(vectors, windows, len(texts))
+        rows = token_budget_batches([len(w) + 2 for w in windows.ids], self.config.batch_size)
+        return Plan(windows, [_padded([windows.ids[r] for r in batch], first, last) for batch in rows], rows)
+
+    def batch_vectors(self, batch: TokenBatch) -> np.ndarray:
+        session, names = self._loaded_session()
+        ids = batch.ids.astype(np.int64)
+        mask = (np.arange(ids.shape[1]) < batch.lengths[:, None]).astype(np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = session.run(None, {k: v for k, v in feed.items() if k in names})[0]
+        summed = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        return (summed / np.linalg.norm(summed, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _padded(windows: list[list[int]], first: int, last: int) -> TokenBatch:
+    lengths = np.array([len(w) + 2 for w in windows], dtype=np.int64)
+    ids = np.zeros((len(windows), int(lengths.max())), dtype=np.int32)
+    for j, w in enumerate(windows):
+        ids[j, 0], ids[j, 1:len(w) + 1], ids[j, len(w) + 1] = first, w, last
+    return TokenBatch(ids, lengths)
+
+
+_sessions: dict[tuple[str, int], tuple] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session(path: Path, threads: int) -> tuple:
+    """One ONNX Runtime session per (model file, threads) in this process, and its input names."""
+    with _sessions_lock:
+        if (str(path), threads) not in _sessions:
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            _sessions[str(path), threads] = session, {i.name for i in session.get_inputs()}
+        return _sessions[str(path), threads]
 
 
 TOKENS_PER_BATCH = 64 * 64
@@ -129,14 +171,6 @@ def token_budget_batches(lengths: list[int], batch_size: int) -> list[np.ndarray
     if current:
         batches.append(np.asarray(current))
     return batches
-
-
-def _progress(batches: list, enabled: bool):
-    if not enabled:
-        return batches
-    from tqdm.auto import tqdm
-
-    return tqdm(batches, desc="Embedding", unit="batch")
 
 
 def exported_model(folder: Path, cache_root: Path, *, quantized: bool) -> Path:

@@ -10,6 +10,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from pipeline.embed.embedder import Embedder, EncodeResult, text_hash
+from pipeline.embed.executor import Executor, LocalExecutor, encoded
 
 
 class VectorCache(Protocol):
@@ -29,6 +30,7 @@ class Embeddings:
     cache_misses: int
     encoded: EncodeResult      # what the embedder computed this time (the cache misses)
     encode_seconds: float
+    executor: str = "local"    # where the misses were embedded (``Executor.name``)
 
     @property
     def dim(self) -> int:
@@ -39,17 +41,19 @@ class Embeddings:
         return {"model": self.model, "key": self.key, "dim": self.dim,
                 "cache_hits": self.cache_hits, "cache_misses": self.cache_misses,
                 "long_texts": self.encoded.long_texts, "long_text_windows": self.encoded.chunks,
-                "encode_seconds": round(self.encode_seconds, 3),
+                "encode_seconds": round(self.encode_seconds, 3), "executor": self.executor,
                 "texts_per_second": round(rate, 1) if rate else None}
 
 
 def ticket_embeddings(texts: Sequence[str], embedder: Embedder, cache: VectorCache | None,
-                      *, shard_name: str, model_name: str, progress: bool | None = None) -> Embeddings:
+                      *, shard_name: str, model_name: str, progress: bool | None = None,
+                      executor: Executor | None = None) -> Embeddings:
     """Embed ``texts`` (already cleaned and redacted), reusing cached vectors.
 
-    Identical texts are embedded once; the model is not even loaded when every text is
-    in the cache.
+    Identical texts are embedded once; the model is not even loaded, nor ``executor``
+    (default: this process) used, when every text is in the cache. Only the misses go to it.
     """
+    executor = executor or LocalExecutor()
     if progress is None:
         progress = sys.stderr.isatty()
     hashes = [text_hash(t) for t in texts]
@@ -61,20 +65,20 @@ def ticket_embeddings(texts: Sequence[str], embedder: Embedder, cache: VectorCac
     unique_missing = dict(sorted({hashes[i]: i for i in missing[::-1]}.items()))
     started = time.perf_counter()
     if unique_missing:
-        encoded = embedder.encode([texts[i] for i in unique_missing.values()], progress=progress)
-        dim = encoded.vectors.shape[1]
+        result = encoded(embedder, [texts[i] for i in unique_missing.values()], executor, progress=progress)
+        dim = result.vectors.shape[1]
     else:
         dim = cached.shape[1] if cached is not None else embedder.dim
-        encoded = EncodeResult(np.zeros((0, dim), dtype=np.float32))
+        result = EncodeResult(np.zeros((0, dim), dtype=np.float32))
     encode_seconds = time.perf_counter() - started
     vectors = np.zeros((len(texts), dim), dtype=np.float32)
     if cached is not None:
         vectors[found] = cached
     if unique_missing:
         row_of = {h: j for j, h in enumerate(unique_missing)}
-        vectors[missing] = encoded.vectors[[row_of[hashes[i]] for i in missing]]
+        vectors[missing] = result.vectors[[row_of[hashes[i]] for i in missing]]
         if cache is not None:
-            cache.add(list(unique_missing), encoded.vectors, shard_name)
+            cache.add(list(unique_missing), result.vectors, shard_name)
     return Embeddings(vectors=vectors, model=model_name, key=embedder.key,
                       cache_hits=int(found.sum()), cache_misses=len(missing),
-                      encoded=encoded, encode_seconds=encode_seconds)
+                      encoded=result, encode_seconds=encode_seconds, executor=executor.name)
