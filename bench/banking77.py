@@ -27,7 +27,10 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "banking77"
+sys.path.insert(0, str(REPO))
+from bench import shared_data  # noqa: E402
+
+DEFAULT_DATA = shared_data() / "banking77"
 TARGETS = {"nmi": 0.75, "ari": 0.30, "outside_share": 0.15, "icebergs": 160,
            "texts_per_second": 350, "second_run_ratio": 1 / 3}
 

@@ -39,6 +39,7 @@ from urllib.request import urlopen
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench import shared_data  # noqa: E402
 
 FOLDER = REPO / "bench" / "results" / "dashboard-100k"
 CHROMIUM = "/usr/bin/chromium"
@@ -47,12 +48,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 TARGETS = {"overview_s": 3.0, "filter_s": 1.0, "detail_s": 2.0, "map_s": 3.0}
 WAIT_MS = 300_000
 
-
-def _data_folder() -> Path:
-    for root in (REPO.parent, REPO.parent.parent):
-        if (root / "shared" / "data" / "banking77").is_dir():
-            return root / "shared" / "data"
-    return REPO.parent / "shared" / "data"
 
 
 def built_run(folder: Path, data: Path, n_tickets: int, rebuild: bool) -> Path:
@@ -154,7 +149,7 @@ def server_memory_mb(pid: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=_data_folder(), help="folder with banking77/ and cfpb_complaints/")
+    parser.add_argument("--data", type=Path, default=shared_data(), help="folder with banking77/ and cfpb_complaints/")
     parser.add_argument("--folder", type=Path, default=FOLDER, help="where the export and its run are kept")
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--rebuild", action="store_true", help="build the export and run again")

@@ -24,6 +24,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench import shared_data  # noqa: E402
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from pipeline.config import load_config  # noqa: E402
@@ -31,7 +32,7 @@ from pipeline.embed import embedder_from_config, ticket_embeddings  # noqa: E402
 from pipeline.embed.embedder import default_threads  # noqa: E402
 from pipeline.embed.onnx_backend import exported_model  # noqa: E402
 
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "banking77"
+DEFAULT_DATA = shared_data() / "banking77"
 
 
 def corpus(data: Path) -> tuple[str, list[str]]:

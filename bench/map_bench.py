@@ -42,15 +42,10 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench import shared_data  # noqa: E402
 
 METHODS = ("pca", "tsne-knn", "umap", "umap-knn", "opentsne")
 
-
-def _default_data() -> Path:
-    for root in (REPO.parent, REPO.parent.parent):
-        if (root / "shared" / "data" / "banking77").is_dir():
-            return root / "shared" / "data" / "banking77"
-    return REPO.parent / "shared" / "data" / "banking77"
 
 
 def banking77_vectors(data: Path, cache: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +134,7 @@ def measure(method: str, vectors: np.ndarray, labels: np.ndarray, sample_size: i
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=_default_data(), help="Banking77 folder")
+    parser.add_argument("--data", type=Path, default=shared_data() / "banking77", help="Banking77 folder")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--sample", type=int, default=5000, help="queries the method is fitted on")
     parser.add_argument("--seed", type=int, default=0)

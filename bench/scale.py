@@ -43,6 +43,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench import shared_data  # noqa: E402
 
 DEFAULT_WORK = REPO / "bench" / "results" / "scale"
 DEFAULT_SIZES = (10_000, 100_000)
@@ -51,12 +52,6 @@ ORDER_TEMPLATES = ("Order #{}", "Order number {}.", "Ref: {}", "My reference is 
 NIGHTLY_SHARE = 0.01
 SEED = 11
 
-
-def _data_folder() -> Path:
-    for root in (REPO.parent, REPO.parent.parent):
-        if (root / "shared" / "data" / "banking77").is_dir():
-            return root / "shared" / "data"
-    return REPO.parent / "shared" / "data"
 
 
 def with_order_numbers(tickets: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -170,7 +165,7 @@ def printed(label: str, figures: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
-    parser.add_argument("--data", type=Path, default=_data_folder(),
+    parser.add_argument("--data", type=Path, default=shared_data(),
                         help="folder with banking77/ and cfpb_complaints/ (default ../shared/data)")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK,
                         help="where the exports and output folders go (default bench/results/scale)")
