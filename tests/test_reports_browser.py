@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,8 @@ def _pdf_text(path: Path) -> tuple[list[str], list[tuple[float, float, float, fl
 
 
 def _squeezed(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """Text without white space, ligatures (a printed "ﬁ") unfolded."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def test_a_new_users_brief_prints_to_pdf_without_cut_tables(sample_run, tmp_path):
