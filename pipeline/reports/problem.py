@@ -19,10 +19,13 @@ Highest / High / Medium / Low / Lowest, Zendesk as urgent / high / normal / low.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Callable
 
 from pipeline.reports import lines
 from pipeline.reports.model import Brief, Report
+from pipeline.reports.rendered import Rendered
 from pipeline.reports.safety import cut, import_text, safe_token
 from pipeline.reports.text import brief_text, method_lines
 from pipeline.schemas import AttributeCols as A
@@ -134,3 +137,17 @@ def plain_description(report: Report, brief: Brief, limit: int) -> str:
     tickets = (f"\n\nTickets ({len(brief.ticket_ids):,})\n  " + ", ".join(listed)
                + (f" … and {more:,} more" if more else ""))
     return cut(import_text(body + tickets + method, multiline=True), limit)
+
+
+JSON_MIME = "application/json"
+
+
+def problems_json(report: Report, fmt: str, how_to_import: str, record: Callable[[Report, Brief], dict],
+                  file_name: str) -> Rendered:
+    """The problem records of every brief as one self-describing JSON document (``fmt``,
+    its version, the run, how to import it and the impact/urgency rule)."""
+    document = {"format": fmt, "format_version": 1, "run_id": report.run_id,
+                "generated_at": report.generated_at, "how_to_import": how_to_import,
+                "rule": rule_text(), "problems": [record(report, b) for b in report.briefs]}
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return Rendered({file_name: text.encode("utf-8")}, JSON_MIME, text=True)

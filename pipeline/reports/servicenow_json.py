@@ -16,13 +16,11 @@ problem URL with a ``sys_id``). Values are built safe (``safety.import_text``).
 
 from __future__ import annotations
 
-import json
-
 from pipeline.reports import problem
 from pipeline.reports.model import Brief, Report
 from pipeline.reports.rendered import Rendered
 
-MIME = "application/json"
+MIME = problem.JSON_MIME
 FORMAT = "iceberg-servicenow-problems"
 SHORT_DESCRIPTION_CHARS = 160
 DESCRIPTION_CHARS = 4_000
@@ -62,11 +60,7 @@ SCHEMA = {
 
 
 def render(report: Report, *, split: bool = False) -> Rendered:
-    document = {"format": FORMAT, "format_version": 1, "run_id": report.run_id,
-                "generated_at": report.generated_at, "how_to_import": HOW_TO_IMPORT,
-                "rule": problem.rule_text(), "problems": [_problem(report, b) for b in report.briefs]}
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return Rendered({"servicenow-problems.json": text.encode("utf-8")}, MIME, text=True)
+    return problem.problems_json(report, FORMAT, HOW_TO_IMPORT, _problem, "servicenow-problems.json")
 
 
 def _problem(report: Report, b: Brief) -> dict:
