@@ -10,34 +10,17 @@ reason; always ``rows_read = tickets + rows_quarantined`` and never a traceback.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 
-import numpy as np
 import pytest
 
 from hostile.bug_reports import bug_report_export
 from hostile.make_corpus import CASES, DOCS, Case, Outcome, docs
+from fakes import FakeEmbedder
 from pipeline.cli import main
 from pipeline.config import Config
-from pipeline.embed import EncodeResult
 from pipeline.sources import read_tickets
 from pipeline.store import load_run
-
-
-class HashingEmbedder:
-    """Bag of hashed words, L2-normalised: deterministic, instant, and similar texts stay similar."""
-
-    key = "test-hashing-64"
-    dim = 64
-
-    def encode(self, texts, *, progress=False):
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-            vectors[row, 0] += 1e-3
-        return EncodeResult(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
 
 
 @pytest.fixture
@@ -45,7 +28,7 @@ def hashing_embedder(monkeypatch):
     import pipeline.embed
     import pipeline.run
 
-    make = lambda config: HashingEmbedder()  # noqa: E731
+    make = lambda config: FakeEmbedder()  # noqa: E731
     monkeypatch.setattr(pipeline.run, "embedder_from_config", make, raising=False)
     monkeypatch.setattr(pipeline.embed, "embedder_from_config", make)
 

@@ -4,33 +4,15 @@ run folder. Each is detected, reported in one line with its exit code, and recov
 from __future__ import annotations
 
 import errno
-import hashlib
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import BANKING_SLICE
 
+from fakes import FakeEmbedder
 from pipeline.cli import main
-from pipeline.embed import EncodeResult
 from pipeline.errors import EXIT_DATA, EXIT_OK, EXIT_OUTPUT
 from pipeline.store import latest_run_id, load_run
-
-
-class HashingEmbedder:
-    """Deterministic, fast: a bag of hashed words projected to 32 dimensions."""
-
-    key = "hashing-test"
-    dim = 32
-
-    def encode(self, texts, *, progress=False):
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "little")
-                vectors[row] += np.random.default_rng(seed).normal(size=self.dim)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-        return EncodeResult(vectors)
 
 
 @pytest.fixture
@@ -39,7 +21,7 @@ def fake_model(monkeypatch):
 
     def build(config):
         calls.append(config)
-        return HashingEmbedder()
+        return FakeEmbedder()
 
     monkeypatch.setattr("pipeline.run.embedder_from_config", build)
     return calls
@@ -111,7 +93,7 @@ def test_a_full_disk_mid_run_fails_cleanly_and_the_next_run_succeeds(tmp_path, t
 def test_a_damaged_cache_shard_is_set_aside_and_its_texts_embedded_again(tmp_path, tickets_csv, fake_model):
     out = tmp_path / "out"
     assert main(["run", "--input", str(tickets_csv), "--out", str(out), "--quiet"]) == EXIT_OK
-    [shard] = (out / "cache" / "embeddings" / HashingEmbedder.key).glob("*.parquet")
+    [shard] = (out / "cache" / "embeddings" / FakeEmbedder().key).glob("*.parquet")
     data = bytearray(shard.read_bytes())
     data[len(data) // 2] ^= 0xFF                      # one flipped byte inside the vectors
     shard.write_bytes(bytes(data))
