@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeline.config import InputConfig
 from pipeline.errors import InputError, InputNotFound
+from pipeline.sources.decode import decoded_text
 from pipeline.sources.protocol import RawBatch
 
 BATCH_ROWS = 50_000        # rows per batch a file reader yields
@@ -63,6 +64,15 @@ class FileReader:
 
     def _batches(self, data: bytes) -> Iterator[RawBatch]:
         raise NotImplementedError
+
+    def _text(self, data: bytes, what: str = "at least one ticket") -> str:
+        """``data`` decoded (``[input] encoding``, else detected; recorded in ``details``);
+        an export holding nothing but white space is an error that says what it should hold."""
+        decoded = decoded_text(data, self.settings.encoding, self.name)
+        self.details["encoding"] = decoded.encoding
+        if not decoded.text.strip():
+            raise InputError(f"{self.name} is empty; export {what}")
+        return decoded.text
 
     def _content(self) -> bytes:
         """The file's bytes, decompressed when they are gzip; records the file's sha256."""

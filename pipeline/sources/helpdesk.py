@@ -17,9 +17,7 @@ from typing import Any, ClassVar, Iterator
 
 import pandas as pd
 
-from pipeline.errors import InputError
 from pipeline.sources.csv_reader import CsvReader
-from pipeline.sources.decode import decoded_text
 from pipeline.sources.files import FileReader
 from pipeline.sources.json_records import MAX_RAW_CHARS, json_records
 from pipeline.sources.protocol import RawBatch, SourceMapping, rejected_record
@@ -46,11 +44,7 @@ class HelpdeskReader(FileReader):
         self._extra_dimensions: dict[str, bool] = {}     # custom fields found: name -> multi-valued
 
     def _batches(self, data: bytes) -> Iterator[RawBatch]:
-        decoded = decoded_text(data, self.settings.encoding, self.name)
-        self.details["encoding"] = decoded.encoding
-        text = decoded.text
-        if not text.strip():
-            raise InputError(f"{self.name} is empty; export at least one ticket")
+        text = self._text(data)
         self._columns, self._extra_dimensions = {}, {}
         is_json = text.lstrip()[:1] in ("{", "[")
         self.details["layout"] = "json" if is_json else "csv"

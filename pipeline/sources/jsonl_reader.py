@@ -15,8 +15,6 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from pipeline.errors import InputError
-from pipeline.sources.decode import decoded_text
 from pipeline.sources.files import FileReader
 from pipeline.sources.protocol import RawBatch, rejected_record
 
@@ -29,11 +27,7 @@ class JsonlReader(FileReader):
     extensions = (".jsonl", ".ndjson", ".json")
 
     def _batches(self, data: bytes) -> Iterator[RawBatch]:
-        decoded = decoded_text(data, self.settings.encoding, self.name)
-        self.details["encoding"] = decoded.encoding
-        text = decoded.text
-        if not text.strip():
-            raise InputError(f"{self.name} is empty; export at least one ticket, with a header row")
+        text = self._text(data)
         values = _array_items(text)
         self.details["layout"] = "lines" if values is None else "array"
         records: list[dict[str, Any]] = []
