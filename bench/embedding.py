@@ -93,7 +93,7 @@ def main() -> None:
     cosine = np.sum(result.vectors * exact, axis=1)
     print(f"{name}: {len(texts):,} distinct texts, {args.rounds} rounds interleaved, "
           f"{default_threads(config.threads)} threads, int8 model {path.name}")
-    print(f"| path | texts/s (median) | rounds |\n|---|---|---|")
+    print("| path | texts/s (median) | rounds |\n|---|---|---|")
     print(f"| raw onnxruntime session | {statistics.median(raw):,.0f} | {', '.join(f'{r:,.0f}' for r in raw)} |")
     print(f"| ticket_embeddings (no cache) | {statistics.median(stage):,.0f} | "
           f"{', '.join(f'{r:,.0f}' for r in stage)} |")
