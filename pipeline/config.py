@@ -115,6 +115,12 @@ class CleanConfig:
     template_min_share: float = setting(0.005, SHARE)
     # …when its tickets' other text coheres at most this many times the corpus's
     template_max_coherence: float = setting(1.5, Interval(float, 0, None, closed="neither"))
+    # a line shape in this share of tickets (overall or within one product/project) whose
+    # tickets cohere at most scaffolding_max_coherence times the corpus is form scaffolding
+    # (pipeline/text/structure.py); 0 = off
+    scaffolding_min_share: float = setting(0.01, SHARE)
+    scaffolding_max_coherence: float = setting(1.5, Interval(float, 0, None, closed="neither"))
+    error_signatures: bool = setting(True)             # an error_signature per ticket (text/signatures.py)
 
 
 @dataclass
@@ -149,12 +155,17 @@ class EmbeddingConfig:
 
 @dataclass
 class ClusterConfig:
-    # 0 = auto: n_tickets / 500, kept between 5 and 15
+    # 0 = auto: n_tickets / 1000, kept between 3 and 15
     min_cluster_size: int = setting(0, Interval(int, 2, None), Options(0, note="auto"), example=15)
-    min_samples: int = setting(5, POSITIVE)
+    min_samples: int = setting(2, POSITIVE)
+    # HDBSCAN's cluster selection: leaf (the finest clusters: problems) | eom (larger ones)
+    selection: str = setting("leaf", Options("leaf", "eom"))
+    # what the reporter names the problem weighs this many times the rest of the text; 0 = text only
+    subject_weight: float = setting(2.0, Interval(float, 0, None, closed="left"))
     reduce_dim: int = setting(30, COUNT)               # PCA components before HDBSCAN; 0 = none
     merge_threshold: float = setting(0.80, LEVEL)      # merge clusters whose centroids are this similar
-    assign_threshold: float = setting(0.55, SHARE)     # an outlier joins its nearest iceberg at this cosine
+    assign_threshold: float = setting(0.50, SHARE)     # an outlier joins its nearest iceberg at this cosine
+    theme_threshold: float = setting(0.65, LEVEL)      # icebergs whose centroids are this similar share a theme
     sample_size: int = setting(30_000, POSITIVE)       # fit on at most this many tickets, assign the rest
     random_state: int = setting(0, SEED)
     max_share: float = setting(0.25, LEVEL)            # a cluster holding more is clustered again on its own

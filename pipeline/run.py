@@ -32,7 +32,7 @@ from pipeline.analysis.map import Mapped, mapped_tickets
 from pipeline.analysis.profile import Profiles, profiles
 from pipeline.config import Config
 from pipeline.embed import (Embedder, Embeddings, embedder_from_config, executor_from_config,
-                            ticket_embeddings)
+                            problem_embeddings)
 from pipeline.errors import ConfigError
 from pipeline.groups import incremental
 from pipeline.groups.cluster import cluster_assignments, clusterer_from_config
@@ -55,7 +55,7 @@ from pipeline.store.map_state import read_map_positions, read_map_state
 from pipeline.store.reader import PreviousRun, latest_run_id, previous_run
 from pipeline.store.records import FAILED, SUCCEEDED, Changes, Counts, Manifest
 from pipeline.store.writer import RunWriter, new_run_id
-from pipeline.text.prepare import Prepared, prepared_tickets
+from pipeline.text.prepare import Prepared, prepared_tickets, problem_view, scaffolding_groups, with_signatures
 
 log = logging.getLogger("iceberg")
 
@@ -185,10 +185,12 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
 
     with stages.stage("prepare", len(ingested.tickets)) as s:
         prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
-                                    source=ingested.name)
+                                    source=ingested.name, groups=scaffolding_groups(ingested.dimensions))
         tickets = prepared.tickets
         s["rows_out"] = len(tickets)
         s.update(prepared.templates)
+        s["structure"] = prepared.structure
+    dimensions = with_signatures(ingested.dimensions, tickets)
 
     previous = previous_run(out)
     is_new = incremental.new_ticket_mask(tickets, previous)
@@ -199,9 +201,12 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
     executor = executor_from_config(config.embedding)
     with stages.stage("embed", len(tickets)) as s:
         cache = EmbeddingCache(Layout(out).embeddings, embedder.key).load()
-        embeddings = ticket_embeddings(tickets[TicketCols.text].tolist(), embedder, cache,
-                                       shard_name=run_id, model_name=config.embedding.model,
-                                       progress=progress, executor=executor)
+        subjects = prepared.problem_subjects
+        embeddings = problem_embeddings(prepared.problem_texts.tolist(),
+                                        None if subjects is None else subjects.tolist(), embedder, cache,
+                                        subject_weight=config.cluster.subject_weight, shard_name=run_id,
+                                        model_name=config.embedding.model, progress=progress,
+                                        executor=executor)
         s["rows_out"] = len(embeddings.vectors)
         s["damaged_cache_shards"] = cache.corrupt_shards
 
@@ -215,7 +220,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
                  extra={"event": "resume", "run_id": run_id})
     else:
         # Split signatures are single values: multi-valued dimensions (tags) are not among them.
-        single = [d for d in ingested.dimensions if d not in ingested.multi_valued]
+        single = [d for d in dimensions if d not in ingested.multi_valued]
         grouped = _grouped(tickets, embeddings, single, previous, is_new, decision,
                            config, run_id, stages)
         checkpoint.write_grouped(writer.folder, grouped)
@@ -228,14 +233,16 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         tickets = tickets.assign(**{TicketCols.map_x: mapped.coords[:, 0], TicketCols.map_y: mapped.coords[:, 1]})
 
     with stages.stage("profile", len(tickets)) as s:
-        profiled = profiles(tickets, embeddings.vectors, ingested.dimensions, config.profile, events,
-                            dismissed=Curation(out).dismissed(), multi_valued=ingested.multi_valued)
+        profiled = profiles(problem_view(tickets, prepared), embeddings.vectors, dimensions, config.profile,
+                            events, dismissed=Curation(out).dismissed(), multi_valued=ingested.multi_valued,
+                            theme_threshold=config.cluster.theme_threshold)
         s["rows_out"] = len(profiled.icebergs)
 
     with stages.stage("write", len(tickets)) as s:
         tickets = contract_order(tickets)
         writer.write_table("tickets.parquet", tickets)
         writer.write_table("icebergs.parquet", profiled.icebergs)
+        writer.write_table("themes.parquet", profiled.themes)
         writer.write_table("attributes.parquet", profiled.attributes)
         writer.write_table("timeline.parquet", profiled.timeline)
         writer.write_table("lineage.parquet", grouped.lineage)
@@ -339,7 +346,8 @@ def _manifest(computed: _Computed, config: Config, run_id: str, started_at: str,
         incremental=computed.incremental,
         changes=computed.changes.summary,
         embedding=computed.embeddings.manifest(),
-        columns={"roles": computed.ingested.roles, "dimensions": computed.ingested.dimensions,
+        columns={"roles": computed.ingested.roles,
+                 "dimensions": with_signatures(computed.ingested.dimensions, computed.tickets),
                  "multi_valued": computed.ingested.multi_valued,
                  "created_at": computed.ingested.dates, "warnings": computed.ingested.warnings},
         redactions=computed.prepared.redactions,

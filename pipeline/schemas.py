@@ -38,6 +38,9 @@ class TicketCols:
     # Not in the contract's required list, but always written: where the row came from.
     source_row = "source_row"
     subject = "subject"
+    # Contract v1 addition: the normalised error of the ticket's machine text (text/signatures.py);
+    # null when it has none, absent when clean.error_signatures is off.
+    error_signature = "error_signature"
     # Contract v1 addition: the ticket's position on the dashboard's map (``analysis.map``);
     # absent when ``map.enabled`` is off.
     map_x = "map_x"
@@ -68,6 +71,18 @@ class IcebergCols:
     segments = "segments"                      # customers per segment; null without a segment column
     value_at_risk = "value_at_risk"            # revenue of its accounts (else customers); null without revenue
     boilerplate = "boilerplate"                # only courtesy (thanks, greetings, auto-replies): no problem
+    theme_id = "theme_id"                      # the theme it belongs to (themes.parquet)
+
+
+class ThemeCols:
+    """``themes.parquet`` (contract v1 addition): related icebergs grouped (``analysis.themes``)."""
+    theme_id = "theme_id"
+    label = "label"
+    keywords = "keywords"
+    iceberg_ids = "iceberg_ids"      # best ranked first
+    n_icebergs = "n_icebergs"
+    size = "size"                    # tickets in its icebergs
+    best_rank = "best_rank"          # the rank of its best iceberg
 
 
 class AttributeCols:
@@ -252,6 +267,17 @@ ICEBERGS = TableSchema("icebergs", (
     pa.field(IcebergCols.segments, pa.list_(SEGMENT_COUNT)),
     pa.field(IcebergCols.value_at_risk, pa.float64()),
     pa.field(IcebergCols.boilerplate, pa.bool_()),
+    pa.field(IcebergCols.theme_id, _str),
+))
+
+THEMES = TableSchema("themes", (
+    pa.field(ThemeCols.theme_id, _str, nullable=False),
+    pa.field(ThemeCols.label, _str),
+    pa.field(ThemeCols.keywords, _list_str),
+    pa.field(ThemeCols.iceberg_ids, _list_str),
+    pa.field(ThemeCols.n_icebergs, pa.int64()),
+    pa.field(ThemeCols.size, pa.int64()),
+    pa.field(ThemeCols.best_rank, pa.int64()),
 ))
 
 ATTRIBUTES = TableSchema("attributes", (
@@ -294,5 +320,5 @@ def contract_order(tickets: pd.DataFrame) -> pd.DataFrame:
 
 
 TABLES: dict[str, TableSchema] = {
-    t.name: t for t in (TICKETS, ICEBERGS, ATTRIBUTES, TIMELINE, LINEAGE, QUARANTINE)
+    t.name: t for t in (TICKETS, ICEBERGS, THEMES, ATTRIBUTES, TIMELINE, LINEAGE, QUARANTINE)
 }

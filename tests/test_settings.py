@@ -126,7 +126,7 @@ def test_a_bad_setting_exits_5_with_one_line_before_any_work(dotted, value, tmp_
     ("input.format", "xlsx", "setting 'input.format' must be one of 'auto', 'csv', 'jsonl', 'parquet'; "
      "got 'xlsx' (e.g. --set input.format=csv)"),
     ("cluster.min_samples", "abc", "setting 'cluster.min_samples' must be an int ≥ 1; got 'abc' "
-     "(e.g. --set cluster.min_samples=5)"),
+     "(e.g. --set cluster.min_samples=2)"),
     ("cluster.min_cluster_size", "1", "setting 'cluster.min_cluster_size' must be an int ≥ 2 or 0 (auto); "
      "got 1 (e.g. --set cluster.min_cluster_size=15)"),
     ("embedding.device", "cuda", "setting 'embedding.backend' must be 'torch' when embedding.device is "

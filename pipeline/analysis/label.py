@@ -1,5 +1,10 @@
 """Name each iceberg: its distinctive keywords, a short label, its most typical tickets.
 
+A lead reads a name as a problem (``iceberg_names``): the error signature most of its
+tickets share ("IOException: Failed to rename <path>"), else the subject of its most
+typical ticket that has one ("NameNode fails to start after upgrade"), else its keywords
+("card arrival · delivery"), which are kept in a column of their own either way.
+
 Keywords are class-based TF-IDF (c-TF-IDF, as in BERTopic): every iceberg is one class,
 and the tickets outside any iceberg form one more "rest" class, so a keyword is a term
 that sets the iceberg apart from the other icebergs *and* from the everyday tickets.
@@ -45,6 +50,8 @@ STOP_WORDS = sorted(ENGLISH_STOP_WORDS | _MASK_WORDS | _GREETING_WORDS | _CONTRA
 LABEL_SEPARATOR = " · "
 LABEL_MAX_TERMS = 3
 LABEL_MAX_WORDS = 4
+NAME_MAX_CHARS = 80
+SIGNATURE_MIN_SHARE = 0.5     # of an iceberg's tickets, for their signature to name it
 
 
 def iceberg_members(tickets: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -101,6 +108,35 @@ def iceberg_labels(keywords: dict[str, list[str]]) -> dict[str, str]:
     keywords is called "iceberg <id>".
     """
     return {iceberg: _label(iceberg, terms) for iceberg, terms in keywords.items()}
+
+
+def iceberg_names(tickets: pd.DataFrame, representatives: dict[str, list[str]],
+                  labels: dict[str, str]) -> dict[str, str]:
+    """A name per iceberg (see the module docstring): a signature carried by at least
+    ``SIGNATURE_MIN_SHARE`` of its tickets (and two), else its most typical subject, else
+    its keyword label. ``representatives``: ticket ids, most typical first."""
+    names = dict(labels)
+    members = iceberg_members(tickets)
+    signatures = (tickets[TicketCols.error_signature] if TicketCols.error_signature in tickets
+                  else pd.Series(pd.NA, index=tickets.index, dtype="string"))
+    subjects = (tickets.set_index(TicketCols.ticket_id)[TicketCols.subject].fillna("").astype(str)
+                if TicketCols.subject in tickets else None)
+    for iceberg, rows in members.items():
+        counts = signatures.iloc[rows].dropna().value_counts()
+        if len(counts) and counts.iloc[0] >= max(2, SIGNATURE_MIN_SHARE * len(rows)):
+            names[iceberg] = _shortened(str(counts.index[0]))
+            continue
+        if subjects is None:
+            continue
+        titled = [subjects.get(t, "") for t in representatives.get(iceberg, [])]
+        title = next((t.strip() for t in titled if t.strip()), "")
+        if title:
+            names[iceberg] = _shortened(" ".join(title.split()))
+    return names
+
+
+def _shortened(name: str) -> str:
+    return name if len(name) <= NAME_MAX_CHARS else name[:NAME_MAX_CHARS - 1].rstrip() + "…"
 
 
 def representative_ticket_ids(tickets: pd.DataFrame, embeddings: np.ndarray,

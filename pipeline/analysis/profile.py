@@ -52,8 +52,10 @@ from pipeline.analysis.courtesy import boilerplate_icebergs
 from pipeline.analysis.events import onset_events
 from pipeline.analysis.evidence import (attribute_table, iceberg_windows, is_evidence, top_combinations,
                                         topical_dimensions)
+from pipeline.analysis.label import (iceberg_keywords, iceberg_labels, iceberg_names,
+                                     representative_ticket_ids)
 from pipeline.analysis.ranking import ranked
-from pipeline.analysis.label import iceberg_keywords, iceberg_labels, representative_ticket_ids
+from pipeline.analysis.themes import iceberg_themes, theme_table
 from pipeline.analysis.timing import timeline_table, timing_table, utc
 from pipeline.analysis.who import (account_counts, agent_columns, customer_columns, repeat_customers,
                                    segment_breakdowns, values_at_risk)
@@ -91,11 +93,13 @@ class Profiles:
     icebergs: pd.DataFrame
     attributes: pd.DataFrame
     timeline: pd.DataFrame
+    themes: pd.DataFrame | None = None   # ``THEMES`` (``analysis.themes``), when asked for
 
 
 def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str],
              config: ProfileConfig, events: pd.DataFrame | None = None,
-             dismissed: Collection[str] = frozenset(), multi_valued: Collection[str] = ()) -> Profiles:
+             dismissed: Collection[str] = frozenset(), multi_valued: Collection[str] = (),
+             theme_threshold: float | None = None) -> Profiles:
     """All three profile tables of a run's tickets.
 
     Timing comes first: each iceberg's attributes are compared with the tickets of its
@@ -104,7 +108,8 @@ def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str
     ``onset_events`` and ``event_concentrated`` (``events.onset_events``). ``dismissed``:
     the ids people marked "not a problem" (``pipeline.store.curation``), ranked after every
     other problem (``ranking.ranked``). ``multi_valued``: the dimensions whose cells list
-    several values (tags, ``schemas.multi_values``), counted under each.
+    several values (tags, ``schemas.multi_values``), counted under each. ``theme_threshold``:
+    group the icebergs into themes (``analysis.themes``) at this centroid similarity.
     """
     ids = sorted(tickets[TicketCols.iceberg_id].dropna().astype(str).unique())
     timing = timing_table(tickets, ids)
@@ -121,9 +126,16 @@ def profiles(tickets: pd.DataFrame, embeddings: np.ndarray, dimensions: list[str
     near = onset_events(timing[IcebergCols.onset], attributes, events, data_start=_data_start(tickets))
     for column in (IcebergCols.onset_events, IcebergCols.event_concentrated):
         icebergs[column] = near[column].reindex(icebergs[IcebergCols.iceberg_id]).array
+    themes = None
+    if theme_threshold is not None:
+        theme_of = iceberg_themes(tickets, embeddings, theme_threshold)
+        icebergs[IcebergCols.theme_id] = pd.Series(icebergs[IcebergCols.iceberg_id].map(theme_of),
+                                                   dtype="str", index=icebergs.index)
+        themes = theme_table(tickets, icebergs, theme_of, config.n_keywords)
     return Profiles(icebergs=icebergs,
                     attributes=attributes,
-                    timeline=timeline_table(tickets, config.period))
+                    timeline=timeline_table(tickets, config.period),
+                    themes=themes)
 
 
 # --- who and how much: one row per iceberg ---------------------------------------------
@@ -156,7 +168,7 @@ def _iceberg_table(tickets: pd.DataFrame, embeddings: np.ndarray, attributes: pd
     if not ids:
         return _empty_icebergs()
     keywords = iceberg_keywords(tickets, config.n_keywords)
-    labels = iceberg_labels(keywords)
+    labels = iceberg_names(tickets, representatives, iceberg_labels(keywords))
     members = tickets[tickets[TicketCols.iceberg_id].notna()]
     by_iceberg = members[TicketCols.iceberg_id].astype(str)
     created = utc(members[TicketCols.created_at])

@@ -11,9 +11,9 @@ from pipeline.embed.backends import BACKENDS, embedder_from_config
 from pipeline.embed.embedder import (DEFAULT_MODEL, BatchedEmbedder, Embedder, EmbeddingError, EncodeResult,
                                      Plan, embedder_key, resolve_model_path, text_hash)
 from pipeline.embed.executor import Executor, LocalExecutor, encoded, executor_from_config
-from pipeline.embed.stage import Embeddings, VectorCache, ticket_embeddings
+from pipeline.embed.stage import Embeddings, VectorCache, problem_embeddings, ticket_embeddings
 
 __all__ = ["BACKENDS", "DEFAULT_MODEL", "BatchedEmbedder", "Embedder", "EmbeddingError", "EncodeResult",
            "Embeddings", "Executor", "LocalExecutor", "Plan", "VectorCache", "embedder_from_config",
            "embedder_key", "encoded", "executor_from_config", "resolve_model_path", "text_hash",
-           "ticket_embeddings"]
+           "problem_embeddings", "ticket_embeddings"]

@@ -82,3 +82,39 @@ def ticket_embeddings(texts: Sequence[str], embedder: Embedder, cache: VectorCac
     return Embeddings(vectors=vectors, model=model_name, key=embedder.key,
                       cache_hits=int(found.sum()), cache_misses=len(missing),
                       encoded=result, encode_seconds=encode_seconds, executor=executor.name)
+
+
+def problem_embeddings(texts: Sequence[str], subjects: Sequence[str] | None, embedder: Embedder,
+                       cache: VectorCache | None, *, subject_weight: float, shard_name: str,
+                       model_name: str, progress: bool | None = None,
+                       executor: Executor | None = None) -> Embeddings:
+    """Each ticket's problem vector: ``subject_weight`` times its subject's embedding plus its
+    text's (the reporter's words), scaled to unit length.
+
+    What the reporter names the problem — a subject, summary or title — says what the
+    ticket is about more directly than anything under it, and a long body (logs pasted, a
+    story told) would otherwise outweigh it. Tickets without a subject get their text's
+    vector; with ``subjects`` None or a weight of 0, that is every ticket.
+    """
+    body = ticket_embeddings(texts, embedder, cache, shard_name=shard_name, model_name=model_name,
+                             progress=progress, executor=executor)
+    if subjects is None or subject_weight == 0:
+        return body
+    given = np.array([isinstance(s, str) and bool(s.strip()) for s in subjects])
+    if not given.any():
+        return body
+    titles = ticket_embeddings([subjects[i] for i in np.flatnonzero(given)], embedder, cache,
+                               shard_name=f"{shard_name}-subjects", model_name=model_name,
+                               progress=progress, executor=executor)
+    vectors = body.vectors.copy()
+    vectors[given] += subject_weight * titles.vectors
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors /= np.where(norms == 0, 1.0, norms)
+    encoded_both = EncodeResult(np.concatenate([body.encoded.vectors, titles.encoded.vectors]),
+                                long_texts=body.encoded.long_texts + titles.encoded.long_texts,
+                                chunks=body.encoded.chunks + titles.encoded.chunks)
+    return Embeddings(vectors=vectors.astype(np.float32), model=model_name, key=embedder.key,
+                      cache_hits=body.cache_hits + titles.cache_hits,
+                      cache_misses=body.cache_misses + titles.cache_misses, encoded=encoded_both,
+                      encode_seconds=body.encode_seconds + titles.encode_seconds,
+                      executor=body.executor)

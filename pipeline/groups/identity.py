@@ -124,7 +124,7 @@ def _oldest_id_wins(matched: dict[int, int], containment: np.ndarray,
             continue
         merged = [k for k in np.flatnonzero(containment[c] >= 0.5)
                   if k not in taken and previous.active[k]]
-        oldest = min([j, *merged], key=lambda k: _id_number(previous.ids[k]))
+        oldest = min([j, *merged], key=lambda k: id_number(previous.ids[k]))
         if oldest != j:
             result[c] = oldest
             taken.discard(j)
@@ -132,6 +132,6 @@ def _oldest_id_wins(matched: dict[int, int], containment: np.ndarray,
     return result
 
 
-def _id_number(name: str) -> tuple[int, str]:
+def id_number(name: str) -> tuple[int, str]:
     digits = name[len(ID_PREFIX):]
     return (int(digits), name) if name.startswith(ID_PREFIX) and digits.isdigit() else (10 ** 9, name)

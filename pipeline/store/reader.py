@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from pipeline.config import Config
 from pipeline.errors import RunNotFound, RunUnreadable
 from pipeline.groups.outcome import KnownIcebergs
-from pipeline.schemas import AttributeCols, TicketCols
+from pipeline.schemas import THEMES, AttributeCols, TicketCols
 from pipeline.store.layout import CHANGES, MANIFEST, REGISTRY, Layout
 from pipeline.store.records import Changes, Manifest
 from pipeline.store.registry import read_registry
@@ -83,6 +83,13 @@ class Run:
     @property
     def icebergs(self) -> pd.DataFrame:
         return self.table("icebergs")
+
+    @property
+    def themes(self) -> pd.DataFrame:
+        """Its themes (``analysis.themes``); empty for a run written before themes existed."""
+        if "themes.parquet" not in self.manifest.files and not (self.folder / "themes.parquet").is_file():
+            return THEMES.empty()
+        return self.table("themes")
 
     @property
     def attributes(self) -> pd.DataFrame:
@@ -194,6 +201,13 @@ class PreviousRun:
     @property
     def manifest(self) -> Manifest:
         return self.run.manifest
+
+    @property
+    def themes(self) -> pd.DataFrame:
+        """Its themes (``analysis.themes``); empty for a run written before themes existed."""
+        if "themes.parquet" not in self.manifest.files and not (self.folder / "themes.parquet").is_file():
+            return THEMES.empty()
+        return self.table("themes")
 
     @property
     def attributes(self) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.groups.outcome import KnownIcebergs
-from pipeline.schemas import (ATTRIBUTES, ICEBERGS, LINEAGE, QUARANTINE, TICKETS, TIMELINE,
+from pipeline.schemas import (ATTRIBUTES, ICEBERGS, LINEAGE, QUARANTINE, THEMES, TICKETS, TIMELINE,
                               TableSchema)
 from pipeline.store.atomic import atomic_write_json, atomic_write_parquet, atomic_write_text
 from pipeline.store.layout import CHANGES, MANIFEST, MAP_STATE, REGISTRY, Layout
@@ -28,7 +28,8 @@ from pipeline.store.records import Changes, Manifest
 from pipeline.store.registry import write_registry
 
 TABLE_FILES: dict[str, TableSchema] = {
-    "tickets.parquet": TICKETS, "icebergs.parquet": ICEBERGS, "attributes.parquet": ATTRIBUTES,
+    "tickets.parquet": TICKETS, "icebergs.parquet": ICEBERGS, "themes.parquet": THEMES,
+    "attributes.parquet": ATTRIBUTES,
     "timeline.parquet": TIMELINE, "lineage.parquet": LINEAGE, "quarantine.parquet": QUARANTINE,
 }
 

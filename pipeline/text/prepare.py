@@ -20,6 +20,12 @@ that leaves the pipeline, in tickets and quarantine alike:
   the reason still says what was wrong ("unparseable created_at: '[EMAIL]'").
 
 A ticket whose text is (almost) empty once cleaned is quarantined, not dropped.
+
+Then each ticket is told apart (``pipeline.text.structure``): the reporter's own words —
+the *problem text*, which is what is embedded and labelled — from the form scaffolding
+learned from the export and from machine text, whose error signature
+(``pipeline.text.signatures``) becomes the ``error_signature`` column. The stored text
+keeps its scaffolding and machine text, to be shown.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from pipeline.text.clean import cleaned_texts
 from pipeline.text.people import NAME_PARTICLES, NAME_TOKEN, PHONE_HINT, personal_column_kind
 from pipeline.text.redact import (EMAIL, phone_key, pseudonym, pseudonymise_id, redact_text,
                                   redacted_texts)
+from pipeline.text.signatures import error_signatures
+from pipeline.text.structure import ticket_structure
 from pipeline.text.templates import template_fragments, without_templates
 
 # Columns the pipeline made itself (or already redacted); never rewritten.
@@ -55,11 +63,18 @@ class Prepared:
     quarantine: pd.DataFrame
     redactions: dict[str, int]      # personal-data items replaced, per kind
     templates: dict = field(default_factory=dict)   # template fragments found and removed
+    # the reporter's words per ticket (aligned with ``tickets``): what is embedded and labelled
+    problem_texts: pd.Series | None = None
+    # what the reporter named the problem: the subject where it survived cleaning (not a
+    # template subject such as "Chat conversation"), else ""; None without a subject column
+    problem_subjects: pd.Series | None = None
+    structure: dict = field(default_factory=dict)   # scaffolding learned, lines of each kind
 
 
 def prepared_tickets(tickets: pd.DataFrame, quarantine: pd.DataFrame, config: Config,
-                     source: str) -> Prepared:
-    """Cleaned, redacted tickets; tickets left without text join the quarantine."""
+                     source: str, groups: str | None = None) -> Prepared:
+    """Cleaned, redacted tickets; tickets left without text join the quarantine. ``groups``
+    names a column (a product, project, source) within whose values scaffolding is learned too."""
     counts: Counter[str] = Counter()
     text, found = redacted_texts(cleaned_texts(tickets[TicketCols.text], config.clean), config.redact)
     counts.update(found)
@@ -85,7 +100,62 @@ def prepared_tickets(tickets: pd.DataFrame, quarantine: pd.DataFrame, config: Co
     if too_short.any():
         quarantine = pd.concat([quarantine, rejected], ignore_index=True)
         quarantine = quarantine.sort_values(QuarantineCols.source_row, kind="stable", ignore_index=True)
-    return Prepared(tickets.loc[~too_short].reset_index(drop=True), quarantine, dict(counts), templates)
+    tickets = tickets.loc[~too_short].reset_index(drop=True)
+    structure = ticket_structure(tickets[TicketCols.text],
+                                 groups=tickets[groups] if groups in tickets else None,
+                                 min_share=config.clean.scaffolding_min_share,
+                                 max_coherence_ratio=config.clean.scaffolding_max_coherence,
+                                 random_state=config.cluster.random_state)
+    if config.clean.error_signatures:
+        signatures = error_signatures(structure.machine, structure.reporter)
+        tickets = tickets.assign(**{TicketCols.error_signature: signatures.to_numpy()})
+    return Prepared(tickets, quarantine, dict(counts), templates, structure.reporter,
+                    _surviving_subjects(tickets, structure.reporter), structure.record())
+
+
+GROUP_COLUMN = re.compile(r"product|project|component|repo|source|brand|form|queue", re.IGNORECASE)
+
+
+def scaffolding_groups(dimensions: list[str]) -> str | None:
+    """The dimension within whose values scaffolding is learned too: the first named like a
+    product, project, component, repository, source, brand, form or queue."""
+    return next((d for d in dimensions if GROUP_COLUMN.search(d)), None)
+
+
+def with_signatures(dimensions: list[str], tickets: pd.DataFrame) -> list[str]:
+    """``dimensions`` and ``error_signature``, when some ticket has one: evidence like any other."""
+    column = TicketCols.error_signature
+    if column in tickets and tickets[column].notna().any() and column not in dimensions:
+        return [*dimensions, column]
+    return dimensions
+
+
+def problem_view(tickets: pd.DataFrame, prepared: Prepared) -> pd.DataFrame:
+    """``tickets`` (in ``prepared.tickets``' row order) with the problem text and subject in
+    place of the stored ones: what keywords and names are made of."""
+    if prepared.problem_texts is None:
+        return tickets
+    by_id = pd.Series(prepared.problem_texts.to_numpy(), index=prepared.tickets[TicketCols.ticket_id])
+    view = tickets.assign(**{TicketCols.text: tickets[TicketCols.ticket_id].map(by_id).to_numpy()})
+    if prepared.problem_subjects is not None:
+        subjects = pd.Series(prepared.problem_subjects.to_numpy(), index=prepared.tickets[TicketCols.ticket_id])
+        view[TicketCols.subject] = tickets[TicketCols.ticket_id].map(subjects).to_numpy()
+    return view
+
+
+def _surviving_subjects(tickets: pd.DataFrame, problem_texts: pd.Series) -> pd.Series | None:
+    """Each ticket's subject as cleaning left it — its problem text's first line, when that is
+    the subject or its end (a recurring label such as "Contact form:" cut) — else ""."""
+    if TicketCols.subject not in tickets:
+        return None
+    subjects = tickets[TicketCols.subject].fillna("").astype(str)
+    first_lines = problem_texts.str.split("\n", n=1).str[0].fillna("")
+    kept = [f if _words(f) and _words(s).endswith(_words(f)) else "" for s, f in zip(subjects, first_lines)]
+    return pd.Series(kept, dtype="str")
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 def _without_template_fragments(text: pd.Series, config: CleanConfig) -> tuple[pd.Series, dict]:

@@ -43,6 +43,7 @@ _REFERENCE = re.compile(r"^(.*\S)\s([A-Z][^\W\d_]*[:.#]?\s(?:[^\W\d_]+[:.#]?\s)?
 _OPENING = re.compile(r"^\s*([^\W\d_][\w' ]{0,30}?),\s+(?=\S)")   # "Hi there, …", "Hello team, …"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")    # a "sentence" of nothing but numbers ("04" after "18.") is no template
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ def template_fragments(texts: pd.Series, *, min_share: float, max_coherence_rati
     for text in texts:
         counts.update(_edge_keys(text))
     threshold = max(MIN_TICKETS, min_share * len(texts))
-    candidates = {k: [] for k, n in counts.items() if n >= threshold and k and len(k.split()) <= MAX_WORDS}
+    candidates = {k: [] for k, n in counts.items()
+                  if n >= threshold and _LETTER.search(k) and len(k.split()) <= MAX_WORDS}
     if candidates:
         for row, text in enumerate(texts):
             for key in _edge_keys(text) & candidates.keys():
