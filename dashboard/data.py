@@ -67,6 +67,11 @@ def curated_icebergs(out: str, run_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=RUNS_KEPT, show_spinner=False)
+def themes(out: str, run_id: str) -> pd.DataFrame:
+    return _run(out, run_id).themes
+
+
+@st.cache_data(max_entries=RUNS_KEPT, show_spinner=False)
 def attributes(out: str, run_id: str) -> pd.DataFrame:
     return _run(out, run_id).attributes
 

@@ -17,6 +17,7 @@ from pipeline.analysis.profile import ScoreCols
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import LineageCols as L
+from pipeline.schemas import ThemeCols as TH
 from pipeline.schemas import TicketCols as T
 from pipeline.schemas import TimelineCols as TL
 from pipeline.store.curation import DISMISSED, CurationCols
@@ -27,6 +28,7 @@ POSITION = "position"        # rank among the icebergs a filter leaves, in the r
 WEEKLY = "weekly"            # the timeline's counts, one per period of the run (sparkline)
 IN_WINDOW = "in_window"      # its tickets created inside the date window
 NAME = CurationCols.name
+THEME = "theme"
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,21 @@ def filtered_icebergs(icebergs: pd.DataFrame, timeline: pd.DataFrame, attributes
 
 
 OVERVIEW_COLUMNS = {
-    POSITION: "#", NAME: "iceberg", "trend_badge": "trend", WEEKLY: "weekly tickets",
+    POSITION: "#", NAME: "iceberg", THEME: "theme", "trend_badge": "trend", WEEKLY: "weekly tickets",
     I.score: "score", ScoreCols.reach: "reach", ScoreCols.concentration: "concentration",
     ScoreCols.emergence: "emergence", ScoreCols.fragmentation: "fragmentation",
     I.size: "tickets", I.n_customers: "customers", I.n_agents: "agents",
     I.max_tickets_per_agent: "most per agent", I.onset: "onset", CurationCols.status: "status",
     I.iceberg_id: "id",
 }
+
+
+def with_theme_names(table: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each iceberg's theme as "TH-0009 aws · region" (``analysis.themes``)."""
+    if I.theme_id not in table.columns or themes.empty:
+        return table
+    names = dict(zip(themes[TH.theme_id], themes[TH.theme_id] + " " + themes[TH.label]))
+    return table.assign(**{THEME: table[I.theme_id].map(names)})
 
 
 def overview_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -155,11 +155,11 @@ class EmbeddingConfig:
 
 @dataclass
 class ClusterConfig:
-    # 0 = auto: n_tickets / 1000, kept between 3 and 15
+    # 0 = auto: n_tickets / 800, kept between 3 and 15
     min_cluster_size: int = setting(0, Interval(int, 2, None), Options(0, note="auto"), example=15)
     min_samples: int = setting(2, POSITIVE)
-    # HDBSCAN's cluster selection: leaf (the finest clusters: problems) | eom (larger ones)
-    selection: str = setting("leaf", Options("leaf", "eom"))
+    # HDBSCAN's cluster selection: eom (its most stable clusters) | leaf (its finest ones)
+    selection: str = setting("eom", Options("eom", "leaf"))
     # what the reporter names the problem weighs this many times the rest of the text; 0 = text only
     subject_weight: float = setting(2.0, Interval(float, 0, None, closed="left"))
     reduce_dim: int = setting(30, COUNT)               # PCA components before HDBSCAN; 0 = none

@@ -56,6 +56,7 @@ from pipeline.store.reader import PreviousRun, latest_run_id, previous_run
 from pipeline.store.records import FAILED, SUCCEEDED, Changes, Counts, Manifest
 from pipeline.store.writer import RunWriter, new_run_id
 from pipeline.text.prepare import Prepared, prepared_tickets, problem_view, scaffolding_groups, with_signatures
+from pipeline.text.structure import structure_summary
 
 log = logging.getLogger("iceberg")
 
@@ -190,6 +191,7 @@ def _computed(input_path, out: Path, config: Config, embedder: Embedder | None, 
         s["rows_out"] = len(tickets)
         s.update(prepared.templates)
         s["structure"] = prepared.structure
+    log.info(structure_summary(prepared.structure), extra={"event": "structure"})
     dimensions = with_signatures(ingested.dimensions, tickets)
 
     previous = previous_run(out)

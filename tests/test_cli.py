@@ -58,7 +58,7 @@ def manifest(run) -> dict:
 def test_every_contract_file_exists(run):
     names = {p.name for p in run.folder.iterdir()}
     assert {"manifest.json", *TABLE_FILES} <= names
-    assert set(TABLE_FILES) == {"tickets.parquet", "icebergs.parquet", "attributes.parquet",
+    assert set(TABLE_FILES) == {"tickets.parquet", "icebergs.parquet", "themes.parquet", "attributes.parquet",
                                 "timeline.parquet", "lineage.parquet", "quarantine.parquet"}
     assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
 

@@ -41,7 +41,7 @@ def clustered(tickets, banking):
 def test_init_stores_arguments_unchanged_and_clone_works():
     params = {"min_cluster_size": 7, "min_samples": 3, "reduce_dim": 0, "merge_threshold": 0.9,
               "assign_threshold": 0.6, "sample_size": 1000, "random_state": 42, "max_share": 0.5,
-              "selection": "eom"}
+              "selection": "leaf"}
     model = IcebergClusterer(**params)
     assert model.get_params() == params
     copy = clone(model)

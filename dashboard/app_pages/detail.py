@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, curate, data, ui, views, words
+from pipeline.reports import lines
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
@@ -54,6 +55,9 @@ st.text(f"{words.trend_badge(row[I.trend])} · status: {status}"
         + (f" · {row[CurationCols.ticket]}" if pd.notna(row.get(CurationCols.ticket)) else "")
         + (f" · generated label: {row[I.label]}" if row[CurationCols.name] != row[I.label] else ""))
 st.text("Keywords: " + ", ".join(row[I.keywords]))
+theme = lines.theme_line(data.themes(shown.out, shown.run_id), row.get(I.theme_id), iceberg_id)
+if theme:
+    st.text(f"Theme: {theme}")
 if pd.notna(row.get(CurationCols.note)):
     st.text(f"Note: {row[CurationCols.note]}")
 evidence = data.evidence(shown.out, shown.run_id)

@@ -87,7 +87,7 @@ with st.container(border=True):
 
 st.subheader(f"{len(table):,} icebergs, most important first")
 st.caption("Select a row to open its detail. Score = reach × (1 + concentration + emergence + fragmentation).")
-rows = views.overview_rows(table)
+rows = views.overview_rows(views.with_theme_names(table, data.themes(shown.out, shown.run_id)))
 event = st.dataframe(
     rows, hide_index=True, on_select="rerun", selection_mode="single-row", key="ranked",
     height=min(38 + 35 * len(rows), 700),

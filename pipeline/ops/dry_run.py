@@ -21,7 +21,8 @@ from pipeline.store.embedding_cache import EmbeddingCache
 from pipeline.store.layout import Layout
 from pipeline.store.lock import lock_holder, raise_if_locked
 from pipeline.store.reader import previous_run
-from pipeline.text.prepare import prepared_tickets
+from pipeline.text.prepare import prepared_tickets, scaffolding_groups
+from pipeline.text.structure import structure_summary
 
 
 def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str | None = None) -> dict:
@@ -30,7 +31,7 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
     mode = mode or config.incremental.mode
     ingested = read_tickets(input_path, config)
     prepared = prepared_tickets(ingested.tickets, ingested.quarantine, config,
-                                source=ingested.name)
+                                source=ingested.name, groups=scaffolding_groups(ingested.dimensions))
     tickets = prepared.tickets
     previous = previous_run(out)
     is_new = incremental.new_ticket_mask(tickets, previous)
@@ -39,7 +40,9 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
                                         n_new=int(is_new.sum()), until=until)
     e = config.embedding
     cache = EmbeddingCache(Layout(out).embeddings, embedder_key(e, e.backend)).load()
-    found, _ = cache.lookup([text_hash(t) for t in tickets[TicketCols.text]])
+    subjects = [] if prepared.problem_subjects is None or not config.cluster.subject_weight else \
+        [s for s in prepared.problem_subjects if s.strip()]
+    found, _ = cache.lookup([text_hash(t) for t in [*prepared.problem_texts, *subjects]])
     plan_mode = decision.mode
     if decision.requested == "auto" and decision.mode == "assign":
         plan_mode = "assign (auto: may still switch to full once the new tickets are embedded)"
@@ -51,6 +54,7 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
         "rows_quarantined": len(prepared.quarantine),
         "dimensions": ingested.dimensions,
         "understood": ingested.understood(),
+        "structure": prepared.structure,
         "quarantine_reasons": prepared.quarantine[QuarantineCols.reason].value_counts().to_dict(),
         "out": str(out),
         "lock": "held by " + str(lock_holder(out) or "another run") if _lock_held(out) else "free",
@@ -72,6 +76,7 @@ def plan_text(plan: dict) -> str:
         f"Dry run: nothing written. Input {plan['source']}: {plan['rows_read']:,} rows → "
         f"{plan['tickets']:,} tickets, {plan['rows_quarantined']:,} would be quarantined.",
         *plan["understood"],
+        structure_summary(plan["structure"]),
         *[f"Quarantine: {n:,} × {reason}" for reason, n in list(plan["quarantine_reasons"].items())[:10]],
         f"Output {plan['out']}: previous run {plan['previous_run_id'] or '(none)'}; lock {plan['lock']}.",
         f"{plan['new_or_changed_tickets']:,} new or changed tickets, {plan['removed_tickets']:,} removed; "

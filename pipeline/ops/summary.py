@@ -33,6 +33,7 @@ def icebergs_summary(run: Run, *, top: int = 10) -> str:
     shown = ranked[~boilerplate].head(top)
     evidence = run.evidence()
     tickets = run.tickets.set_index(T.ticket_id)
+    themes = run.themes if hasattr(run, "themes") else None
     out = [
         f"Run {run.run_id} ({manifest.finished_at}): {counts.tickets:,} tickets, "
         f"{counts.icebergs:,} icebergs, {counts.unclustered:,} outside any iceberg, "
@@ -58,6 +59,9 @@ def icebergs_summary(run: Run, *, top: int = 10) -> str:
         if events:
             out.append(f"    events: {events}")
         out.append(f"    terms: {', '.join(r[I.keywords])}")
+        theme = lines.theme_line(themes, r.get(I.theme_id), r[I.iceberg_id])
+        if theme:
+            out.append(f"    theme: {theme}")
         example = r[I.representative_ticket_ids][0] if len(r[I.representative_ticket_ids]) else None
         if example is not None and example in tickets.index:
             text = one_line(str(tickets.at[example, T.text]))

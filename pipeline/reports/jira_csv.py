@@ -110,7 +110,8 @@ def _description_head(report: Report, b: Brief) -> list[str]:
     if b.combination:
         out.append(f"Top combination: {w(b.combination)}")
     out += ["", "h3. What caused it", *[f"* {w(c)}" for c in b.causes],
-            f"* Distinctive terms: {w(', '.join(b.terms))}", "", "h3. Representative tickets"]
+            f"* Distinctive terms: {w(', '.join(b.terms))}",
+            *([f"* Theme: {w(b.theme)}"] if b.theme else []), "", "h3. Representative tickets"]
     for q in b.quotes:
         when = f"{q.created_at:%Y-%m-%d}" if q.created_at is not None else "no date"
         who = f", customer {w(q.customer_id)}" if q.customer_id else ""

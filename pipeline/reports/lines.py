@@ -98,6 +98,23 @@ def combination_line(r: Mapping) -> str | None:
             f"{pct(r[C.baseline_share])}, lift {r[C.lift]:.1f})")
 
 
+def theme_line(themes: pd.DataFrame | None, theme_id: Any, iceberg_id: str) -> str | None:
+    """"TH-0009 (aws · region · endpoint): 6 icebergs, 180 tickets; also ICE-0012, …" — the
+    theme an iceberg belongs to (``analysis.themes``); None when the run has no themes."""
+    if themes is None or not present(theme_id) or themes.empty:
+        return None
+    rows = themes[themes["theme_id"] == theme_id]
+    if rows.empty:
+        return None
+    theme = rows.iloc[0]
+    others = [i for i in theme["iceberg_ids"] if i != iceberg_id]
+    if not others:
+        return f"{theme_id} ({theme['label']}): no other iceberg"
+    shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+    return (f"{theme_id} ({theme['label']}): {theme['n_icebergs']} icebergs, {theme['size']:,} tickets; "
+            f"also {shown}")
+
+
 def reach_of(r: Mapping) -> int:
     """Distinct customers, or tickets when the input has no customer column."""
     return int(r[I.n_customers]) if present(r.get(I.n_customers)) else int(r[I.size])

@@ -85,7 +85,8 @@ def _brief(report: Report, b: Brief, *, level: int) -> str:
         out += ["", f"Top combination: {md(b.combination)}"]
     out += ["", f"{h}# What caused it", ""]
     out += [f"- {md(cause)}" for cause in b.causes] or ["- No attribute value counts as evidence."]
-    out += [f"- Distinctive terms: {md(', '.join(b.terms))}", "", f"{h}# Representative tickets", ""]
+    out += [f"- Distinctive terms: {md(', '.join(b.terms))}"] + ([f"- Theme: {md(b.theme)}"] if b.theme else [])
+    out += ["", f"{h}# Representative tickets", ""]
     for q in b.quotes:
         when = f"{q.created_at:%Y-%m-%d}" if q.created_at is not None else "no date"
         who = f", customer {md(q.customer_id)}" if q.customer_id else ""

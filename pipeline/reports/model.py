@@ -65,6 +65,7 @@ class Brief:
     combination: str | None
     causes: list[str]         # the evidence in sentences
     terms: list[str]
+    theme: str | None         # the theme it belongs to, in one line (``lines.theme_line``)
     score: str                # the score in its parts and what pushed it up
     quotes: list[Quote]
     ticket_ids: list[str]     # oldest first
@@ -184,7 +185,8 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
     tickets = run.table("tickets", columns)[members].sort_values([T.created_at, T.ticket_id], kind="stable")
     created = everyone[T.created_at].dropna()
     config = run.config.to_dict()
-    briefs = [_brief(r, evidence, attributes, timeline, tickets)
+    themes = run.themes if hasattr(run, "themes") else None
+    briefs = [_brief(r, evidence, attributes, timeline, tickets, themes)
               for r in chosen.to_dict(orient="records")]
     return Report(
         run_id=run.run_id, finished_at=run.manifest.finished_at,
@@ -202,7 +204,7 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
 
 
 def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: pd.DataFrame,
-           tickets: pd.DataFrame) -> Brief:
+           tickets: pd.DataFrame, themes: pd.DataFrame | None = None) -> Brief:
     iceberg_id = r[I.iceberg_id]
     name = r.get(CU.name) if lines.present(r.get(CU.name)) else r[I.label]
     own_evidence = evidence[evidence[A.iceberg_id] == iceberg_id]
@@ -228,6 +230,7 @@ def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: 
         .sort_values(TL.period_start).reset_index(drop=True),
         where=where.reset_index(drop=True), where_is_evidence=is_evidence,
         combination=combination, causes=causes, terms=list(r[I.keywords]),
+        theme=lines.theme_line(themes, r.get(I.theme_id), iceberg_id),
         score=lines.score_line(r, lines.top_value(own_evidence)), quotes=representative_quotes(members, list(r[I.representative_ticket_ids])),
         ticket_ids=members[T.ticket_id].astype(str).tolist(),
     )

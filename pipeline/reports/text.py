@@ -53,6 +53,8 @@ def brief_text(report: Report, brief: Brief, *, width: int | None = WIDTH, ticke
     for cause in brief.causes or ["No attribute value counts as evidence."]:
         out += _wrapped(f"- {cause}", indent="  ", subsequent="    ")
     out += _wrapped(f"terms: {', '.join(brief.terms)}", indent="  ")
+    if brief.theme:
+        out += _wrapped(f"theme: {brief.theme}", indent="  ")
     out += ["", f"Representative tickets ({len(brief.quotes)}, from different customers where known)"]
     for quote in brief.quotes:
         when = f"{quote.created_at:%Y-%m-%d}" if quote.created_at is not None else "no date"

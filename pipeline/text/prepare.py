@@ -106,11 +106,12 @@ def prepared_tickets(tickets: pd.DataFrame, quarantine: pd.DataFrame, config: Co
                                  min_share=config.clean.scaffolding_min_share,
                                  max_coherence_ratio=config.clean.scaffolding_max_coherence,
                                  random_state=config.cluster.random_state)
+    signatures = None
     if config.clean.error_signatures:
         signatures = error_signatures(structure.machine, structure.reporter)
         tickets = tickets.assign(**{TicketCols.error_signature: signatures.to_numpy()})
     return Prepared(tickets, quarantine, dict(counts), templates, structure.reporter,
-                    _surviving_subjects(tickets, structure.reporter), structure.record())
+                    _surviving_subjects(tickets, structure.reporter), structure.record(signatures))
 
 
 GROUP_COLUMN = re.compile(r"product|project|component|repo|source|brand|form|queue", re.IGNORECASE)

@@ -64,7 +64,7 @@ def exception_signature(lines: list[str]) -> str | None:
         message = masked(match.group(2) or "")
         if len(re.findall(r"[^\W\d_]{2,}", message)) >= 2:
             return f"{_short_type(error)}: {message}"
-        frames = _frames(lines[i + 1:])
+        frames = _frames(lines[i + 1:]) or _python_frames(lines[:i])
         if frames:
             return f"{_short_type(error)} at {' < '.join(frames)}"
         return f"{_short_type(error)}: {message}" if message else _short_type(error)
@@ -82,11 +82,15 @@ def _frames(lines: list[str]) -> list[str]:
         match = JAVA_FRAME.match(line) or JS_FRAME.match(line)
         if match:
             frames.append(".".join(match.group(1).split(".")[-2:]))
-        elif (python := PYTHON_FRAME.match(line)):
-            frames.append(f"{python.group(1)}:{python.group(2)}")
         if len(frames) == TOP_FRAMES:
             break
     return frames
+
+
+def _python_frames(lines: list[str]) -> list[str]:
+    """A Python traceback's frames come before its exception, innermost last."""
+    frames = [f"{m.group(1)}:{m.group(2)}" for line in lines if (m := PYTHON_FRAME.match(line))]
+    return frames[::-1][:TOP_FRAMES]
 
 
 def log_templates(lines: list[str]) -> dict[str, str]:

@@ -171,13 +171,29 @@ class Structure:
     scaffolding: list[dict] = field(default_factory=list)   # shape, kind, tickets, coherence_ratio
     lines: dict = field(default_factory=dict)               # lines of each kind
 
-    def record(self) -> dict:
-        """What was recognised, for the run's manifest and ``--dry-run``."""
+    def record(self, signatures: pd.Series | None = None) -> dict:
+        """What was recognised, for the run's manifest and ``--dry-run``; with the tickets'
+        ``signatures``, how many carry one."""
         learned = [s for s in self.scaffolding if s["scaffolding"]]
-        return {"lines": self.lines, "scaffolding_shapes": len(learned),
+        signed = {} if signatures is None else {"tickets_with_error_signature": int(signatures.notna().sum()),
+                                                "error_signatures": int(signatures.nunique())}
+        return {"lines": self.lines, "scaffolding_shapes": len(learned), **signed,
                 "tickets_with_machine_text": int((self.machine != "").sum()),
                 "scaffolding": sorted(learned, key=lambda s: -s["tickets"])[:EXAMPLES],
                 "kept_as_content": [s for s in self.scaffolding if not s["scaffolding"]][:EXAMPLES]}
+
+
+def structure_summary(record: dict) -> str:
+    """``Structure.record()`` in a sentence, for the run's log and ``--dry-run``."""
+    lines = record.get("lines", {})
+    learned = record.get("scaffolding", [])
+    examples = "; ".join(f"\"{s['shape']}\" in {s['tickets']:,} tickets" for s in learned[:3])
+    signed = (f"; {record['tickets_with_error_signature']:,} tickets with an error signature "
+              f"({record['error_signatures']:,} distinct)" if "error_signatures" in record else "")
+    return (f"Structure: {lines.get(REPORTER, 0):,} lines of the reporters' words, "
+            f"{lines.get(MACHINE, 0):,} of machine text ({record.get('tickets_with_machine_text', 0):,} tickets), "
+            f"{lines.get(SCAFFOLDING, 0):,} of form scaffolding from {record.get('scaffolding_shapes', 0):,} "
+            f"learned shape(s)" + (f" (e.g. {examples})" if examples else "") + signed + ".")
 
 
 def ticket_structure(texts: pd.Series, *, groups: pd.Series | None = None, min_share: float = 0.01,
@@ -216,6 +232,9 @@ def _shape_keys(lines: list[str]) -> set[str]:
         label = label_shape(line)
         if label:
             keys.add(label)
+            value = line_shape(_LABEL.match(line).group(2) or "")
+            if value and len(value.split()) <= MAX_SHAPE_WORDS:
+                keys.add(value)
     return keys
 
 
