@@ -31,6 +31,8 @@ class Embeddings:
     encoded: EncodeResult      # what the embedder computed this time (the cache misses)
     encode_seconds: float
     executor: str = "local"    # where the misses were embedded (``Executor.name``)
+    subjects: int = 0          # tickets whose subject is weighed in (``problem_embeddings``)…
+    subject_cache_misses: int = 0   # …and those subjects not found in the cache
 
     @property
     def dim(self) -> int:
@@ -42,6 +44,7 @@ class Embeddings:
                 "cache_hits": self.cache_hits, "cache_misses": self.cache_misses,
                 "long_texts": self.encoded.long_texts, "long_text_windows": self.encoded.chunks,
                 "encode_seconds": round(self.encode_seconds, 3), "executor": self.executor,
+                "subjects": self.subjects, "subject_cache_misses": self.subject_cache_misses,
                 "texts_per_second": round(rate, 1) if rate else None}
 
 
@@ -114,7 +117,7 @@ def problem_embeddings(texts: Sequence[str], subjects: Sequence[str] | None, emb
                                 long_texts=body.encoded.long_texts + titles.encoded.long_texts,
                                 chunks=body.encoded.chunks + titles.encoded.chunks)
     return Embeddings(vectors=vectors.astype(np.float32), model=model_name, key=embedder.key,
-                      cache_hits=body.cache_hits + titles.cache_hits,
-                      cache_misses=body.cache_misses + titles.cache_misses, encoded=encoded_both,
+                      cache_hits=body.cache_hits, cache_misses=body.cache_misses, encoded=encoded_both,
                       encode_seconds=body.encode_seconds + titles.encode_seconds,
-                      executor=body.executor)
+                      executor=body.executor, subjects=int(given.sum()),
+                      subject_cache_misses=titles.cache_misses)
