@@ -1,0 +1,111 @@
+"""Real helpdesk exports, as other people produce them (issue 17): ids stay ids, NULs are
+dropped not the ticket, deleted tickets are set aside, names are never in clear, date order
+by evidence, Jira in other languages, where-dimensions apart from handling fields.
+
+The exports are built by ``tests/hostile/real_exports.py`` from the products' formats."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from hostile.real_exports import AGENTS, freshdesk_v2, zendesk_incremental
+from pipeline.config import Config, RedactConfig
+from pipeline.schemas import TicketCols
+from pipeline.sources import read_tickets
+from pipeline.text.prepare import prepared_tickets
+from pipeline.text.redact_columns import column_treatment, redacted_columns
+
+PLACEHOLDER = r"\[(?:PHONE|CARD|IBAN|IP|EMAIL|URL)\]"
+
+
+def prepared(path, config: Config | None = None):
+    config = config or Config()
+    ingested = read_tickets(path, config)
+    return ingested, prepared_tickets(ingested.tickets, ingested.quarantine, config, source=ingested.name)
+
+
+def no_placeholders(frame: pd.DataFrame, columns) -> None:
+    for column in columns:
+        text = frame[column].dropna().astype(str)
+        assert not text.str.contains(PLACEHOLDER).any(), (column, text[text.str.contains(PLACEHOLDER)].tolist())
+
+
+# --- 1. ids stay ids ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, kind", [
+    ("id", "id"), ("brand_id", "id"), ("via.source.id", "id"), ("Ticket id", "id"), ("ticketFormId", "id"),
+    ("group_id", "id"), ("organization_id", "id"), ("ticket_form_id", "id"),
+    ("Assignee", "people"), ("reporter_name", "people"), ("Watchers", "people"), ("submitter_id", "people"),
+    ("Created by", "people"), ("requester.email", "people"), ("agent_id", "people"), ("customer_id", "people"),
+    ("paid", "text"), ("Android", "text"), ("user_agent", "text"), ("customer_segment", "text"),
+    ("Created", "text"), ("product", "text"),
+])
+def test_column_treatment_by_name(name, kind):
+    assert column_treatment(name, pd.Series(["x"], dtype=str)) == kind
+
+
+def test_helpdesk_ids_are_never_phone_or_card_numbers():
+    # Zendesk's 12-digit 36… ids and Freshdesk's 10-digit ones read as phones in DE / US.
+    tickets = pd.DataFrame({
+        "ticket_id": ["360000358316", "5004272351", "360000358318", "4"],
+        "created_at": pd.to_datetime(["2024-03-01"] * 4, utc=True),
+        "text": ["the app crashes"] * 4, "source_row": [1, 2, 3, 4],
+        "customer_id": ["5527111815439", "360839922496", "5004272351", "360839922496"],
+        "account_id": ["360021847631", "360021847632", "360021847631", "360021847632"],
+        "brand_id": ["360000071234", "360000071235", "360000071234", "360000071234"],
+        "group_id": ["360000358316", "360000358317", "360000358316", "5004272351"],
+        "submitter_id": [360839922496, 5527111815439, 360839922496, 360839922496],
+        "ticket_form_id": [360000083451] * 4,
+        "custom_360005599811": ["360000358316", "360000358317", "360000358319", "17"],   # digits: ids
+        "Phone": ["+1 415-555-2671", "020 7946 0958", "+49 30 12345678", None],
+        "notes": ["call me on 020 7946 0958", "ok", "card 4111 1111 1111 1111", "fine"],
+    })
+    redacted, counts = redacted_columns(tickets, RedactConfig())
+    for column in ("customer_id", "account_id", "brand_id", "group_id", "custom_360005599811"):
+        assert redacted[column].tolist() == tickets[column].tolist(), column
+    assert redacted["submitter_id"].tolist() == tickets["submitter_id"].tolist()
+    assert redacted["ticket_form_id"].tolist() == tickets["ticket_form_id"].tolist()
+    assert redacted["Phone"][:3].str.startswith("phone-").all()                  # phone columns still caught
+    assert redacted["notes"].tolist() == ["call me on [PHONE]", "ok", "card [CARD]", "fine"]  # and phones in text
+    assert "id_pseudonymised" not in counts
+
+
+def test_a_person_id_column_is_pseudonymised_whole_or_kept_whole():
+    tickets = pd.DataFrame({
+        "ticket_id": ["1", "2", "3", "4"], "created_at": pd.to_datetime(["2024-03-01"] * 4, utc=True),
+        "text": ["x y z"] * 4, "source_row": [1, 2, 3, 4],
+        "customer_id": ["5527111815439", "360839922496", "jane@example.com", "C-1"],
+        "account_id": ["Acme", "Globex", "Acme", "Initech"],
+    })
+    redacted, _ = redacted_columns(tickets, RedactConfig())
+    assert redacted["customer_id"].str.startswith("cust-").all()      # one e-mail: the whole column
+    assert redacted["customer_id"].nunique() == 4
+    assert redacted["account_id"].tolist() == ["Acme", "Globex", "Acme", "Initech"]
+
+
+def test_a_zendesk_incremental_export_keeps_its_ids(tmp_path):
+    path = tmp_path / "tickets.json"
+    path.write_bytes(zendesk_incremental(40, deleted_every=0))
+    ingested, prep = prepared(path)
+    t = prep.tickets
+    assert len(t) == 40
+    dims = [d for d in ingested.dimensions if d in t]
+    assert {"brand_id", "group_id"} <= set(dims)
+    assert set(t["brand_id"]) == {"360000071234", "360000071235"}
+    assert set(t["group_id"]) == {"360000358316", "360000358317"}
+    assert set(t[TicketCols.customer_id]) == {"5527111815439", "360839922496", "361234567890", "1900012345"}
+    assert set(t["submitter_id"].astype(str)) == {"360839922496", "5527111815439"}
+    no_placeholders(t, [c for c in t.columns if c not in (TicketCols.text, TicketCols.subject)])
+
+
+def test_freshdesk_ten_digit_ids_stay_ids(tmp_path):
+    path = tmp_path / "tickets.json"
+    path.write_bytes(freshdesk_v2(12))
+    ingested, prep = prepared(path)
+    t = prep.tickets
+    assert set(t[TicketCols.agent_id]) == {"5004111111", "5004222222"}
+    assert set(t["group_id"]) == {"5000338811", "5000338812"}
+    no_placeholders(t, [c for c in t.columns if c not in (TicketCols.text, TicketCols.subject)])
