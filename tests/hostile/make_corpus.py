@@ -32,6 +32,7 @@ DOCS = ROOT / "docs" / "hostile_inputs.md"
 sys.path.insert(0, str(HERE))
 
 from bug_reports import bug_report_export  # noqa: E402
+from real_exports import cases as real_export_cases  # noqa: E402
 
 QUERIES = pd.read_csv(ROOT / "tests" / "data" / "banking77_slice.csv")["text"].tolist()
 HEADER = ["ticket_id", "created_at", "subject", "body", "product"]
@@ -370,6 +371,7 @@ CASES: list[Case] = [
                                        "requester": [{"id": 7, "name": "x"}, {"id": 8, "name": "y"}, {"id": 7, "name": "x"}]})),
          tickets=3, check=lambda o: columns_report(o)["roles"]["customer"] == "requester.id"),
 ]
+CASES += real_export_cases(Case)      # real helpdesk exports (tests/hostile/real_exports.py)
 
 
 def outcome_text(case: Case) -> str:

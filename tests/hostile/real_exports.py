@@ -160,3 +160,33 @@ def github_issue_with_nul() -> bytes:
     rows = [[str(i), query(i).split("?")[0][:60], log if i == 2 else query(i + 300), "open",
              f"2024-02-0{i}T10:00:00Z", "bug"] for i in range(1, 5)]
     return _csv(header, rows)
+
+
+# --- the hostile corpus's cases for these exports (tests/hostile/make_corpus.py) ---------------
+
+PLACEHOLDER = r"\[(?:PHONE|CARD|IBAN|IP|EMAIL|URL)\]"
+
+
+def _no_placeholder(tickets: pd.DataFrame, columns) -> bool:
+    return not any(tickets[c].dropna().astype(str).str.contains(PLACEHOLDER).any() for c in columns)
+
+
+def _ids_kept(o) -> bool:
+    t = o.tickets
+    return (set(t["brand_id"]) == {"360000071234", "360000071235"}
+            and set(t["group_id"]) == {"360000358316", "360000358317"}
+            and set(t["customer_id"]) == {"5527111815439", "360839922496", "361234567890", "1900012345"}
+            and _no_placeholder(t, ["ticket_id", "customer_id", "agent_id", "account_id", "brand_id",
+                                    "group_id", "submitter_id", "ticket_form_id"]))
+
+
+def cases(Case) -> list:
+    """The corpus's cases for real exports; ``Case`` is the corpus's case class."""
+    return [
+        Case("zendesk_incremental_ids.json", "Zendesk's incremental export with 12-digit `36…` ids "
+             "(brand, group, form, submitter, requester)",
+             lambda: zendesk_incremental(40, deleted_every=0), tickets=40,
+             expect="every id kept as written: brand_id and group_id are two values each, not `[PHONE]`; "
+                    "no id column holds a placeholder",
+             check=_ids_kept),
+    ]
