@@ -11,7 +11,7 @@ import json
 import pandas as pd
 import pytest
 
-from hostile.real_exports import AGENTS, freshdesk_v2, zendesk_incremental
+from hostile.real_exports import AGENTS, freshdesk_v2, github_issue_with_nul, zendesk_incremental
 from pipeline.config import Config, RedactConfig
 from pipeline.schemas import TicketCols
 from pipeline.sources import read_tickets
@@ -109,3 +109,24 @@ def test_freshdesk_ten_digit_ids_stay_ids(tmp_path):
     assert set(t[TicketCols.agent_id]) == {"5004111111", "5004222222"}
     assert set(t["group_id"]) == {"5000338811", "5000338812"}
     no_placeholders(t, [c for c in t.columns if c not in (TicketCols.text, TicketCols.subject)])
+
+
+# --- 2. NUL bytes -------------------------------------------------------------------------
+
+def test_a_nul_byte_inside_a_field_is_removed_and_counted_and_the_ticket_kept(tmp_path):
+    path = tmp_path / "issues.csv"
+    path.write_bytes(github_issue_with_nul())
+    ingested = read_tickets(path, Config())
+    assert len(ingested.tickets) == 4 and ingested.quarantine.empty
+    text = ingested.tickets.set_index(TicketCols.ticket_id).loc["2", TicketCols.text]
+    assert "\x00" not in text and "[ERROR] compile  javac exited with 1" in text
+    assert ingested.source["nul_bytes_removed"] == {"rows": 1, "fields": 1, "bytes": 3}
+    assert any("3 NUL byte(s) removed" in line for line in ingested.understood())
+
+
+def test_nul_bytes_in_json_strings_are_removed_too(tmp_path):
+    path = tmp_path / "tickets.jsonl"
+    path.write_text('{"id": 1, "body": "log \\u0000\\u0000 here"}\n{"id": 2, "body": "fine text"}\n')
+    ingested = read_tickets(path, Config())
+    assert ingested.tickets[TicketCols.text].tolist() == ["log  here", "fine text"]
+    assert ingested.source["nul_bytes_removed"]["bytes"] == 2

@@ -3,8 +3,9 @@
 Maps input columns to roles (id, created_at, subject, body, customer, agent, account,
 segment; revenue only when configured) by their conventional names unless ``[columns]``
 says otherwise, picks the dimension columns, reads ``created_at`` as one column
-(``pipeline.sources.dates``), and rejects rows it cannot use into a quarantine table with a
-reason each, so that ``rows_read == len(tickets) + len(quarantine)``. A reader that knows
+(``pipeline.sources.dates``), removes NUL bytes from fields (counted in the source's
+``nul_bytes_removed``; the ticket is kept), and rejects rows it cannot use into a
+quarantine table with a reason each, so that ``rows_read == len(tickets) + len(quarantine)``. A reader that knows
 its source's fields (a helpdesk export, ``MappedReader``) supplies its own roles and
 dimensions, under the ``[columns]`` settings. It also says what it
 understood and what looks like a miss (``pipeline.sources.understood``).
@@ -29,6 +30,7 @@ from pipeline.sources.readers import reader_for
 from pipeline.sources.roles import dimension_columns, dimension_name, resolved_roles
 from pipeline.sources.rows import rejected_frame, split_rows
 from pipeline.sources.understood import column_warnings, understood_lines
+from pipeline.sources.values import without_nul_bytes
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def read_tickets(source: str | Path | Reader | None, config: Config, *,
         raise InputError(f"none of the {rows_read} rows of {name} could be read (first: "
                          f"{rejected[0][QuarantineCols.reason]}); check the file, or set [input] "
                          "format and delimiter")
+    raw, nuls = without_nul_bytes(raw)
     mapping = reader.mapping() if isinstance(reader, MappedReader) else None
     roles = resolved_roles(list(raw.columns), config.columns, name, mapping.roles if mapping else None)
     multi = [c for c in mapping.multi_valued if c in raw.columns] if mapping else []
@@ -93,7 +96,7 @@ def read_tickets(source: str | Path | Reader | None, config: Config, *,
         roles=roles,
         dimensions=[dimension_name(c, roles) for c in dimensions],
         multi_valued=[dimension_name(c, roles) for c in dimensions if c in multi],
-        source=reader.description(),
+        source={**reader.description(), **({"nul_bytes_removed": nuls} if nuls["bytes"] else {})},
         name=name,
         dates={"column": roles["created_at"], **dates.report} if dates else {},
         warnings=column_warnings(raw, roles, dimensions),

@@ -253,8 +253,10 @@ CASES: list[Case] = [
          lambda: b'id,body\n1,my card is blocked\n2,"cannot log in\n', tickets=1,
          quarantined=((2, "unclosed quote on line 3: the quoted field runs to the end of the file"),)),
     Case("nul_byte.csv", "a NUL byte in an unquoted field",
-         lambda: b"id,body\n1,my card\x00 is blocked\n2,cannot log in\n", tickets=1,
-         quarantined=((1, "a NUL byte on line 2 (binary data in a text field)"),)),
+         lambda: b"id,body\n1,my card\x00 is blocked\n2,cannot log in\n", tickets=2,
+         expect="the NUL is removed (`my card is blocked`) and counted in the manifest's input",
+         check=lambda o: (text_of(o, "1") == "my card is blocked"
+                          and o.manifest["inputs"][0]["nul_bytes_removed"] == {"rows": 1, "fields": 1, "bytes": 1})),
     Case("cr_only.csv", "old-Mac CR-only line endings, a quoted field spanning lines",
          lambda: b'id,body\r1,my card is blocked\r2,"cannot log in\rsince Monday"\r3,refund missing\r',
          tickets=3, expect="the quoted field keeps its line break",

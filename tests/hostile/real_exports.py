@@ -189,4 +189,10 @@ def cases(Case) -> list:
              expect="every id kept as written: brand_id and group_id are two values each, not `[PHONE]`; "
                     "no id column holds a placeholder",
              check=_ids_kept),
+        Case("github_issue_nul.csv", "a GitHub issue whose pasted build log holds NUL bytes",
+             github_issue_with_nul, tickets=4,
+             expect="the issue is kept, its text without the NULs; the manifest counts 3 NUL bytes removed",
+             check=lambda o: (o.manifest["inputs"][0]["nul_bytes_removed"] == {"rows": 1, "fields": 1, "bytes": 3}
+                              and "javac exited with 1" in o.tickets.set_index("ticket_id").loc["2", "text"]
+                              and not o.tickets["text"].str.contains("\x00").any())),
     ]
