@@ -71,6 +71,8 @@ class InputConfig:
     min_year: int = setting(1990, Interval(int, 1, 9999))
     # …and so is one more than this many days after the run (9999-12-31)
     max_days_ahead: int = setting(1, COUNT)
+    # deleted / spam / scrubbed tickets (Zendesk status "deleted", Freshdesk spam): set aside unless true
+    keep_deleted: bool = setting(False)
     # which reader: file (CSV/JSONL/Parquet by format), a helpdesk export, or sql; auto: the file's shape
     source: str = setting("auto", Options(*INPUT_SOURCES), example="zendesk")
     # Zendesk/Freshdesk custom field id (or Freshdesk key) -> dimension name; others: custom_<id>

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from hostile.real_exports import AGENTS, freshdesk_v2, github_issue_with_nul, zendesk_incremental
-from pipeline.config import Config, RedactConfig
+from pipeline.config import Config, RedactConfig, load_config
 from pipeline.schemas import TicketCols
 from pipeline.sources import read_tickets
 from pipeline.text.prepare import prepared_tickets
@@ -130,3 +130,35 @@ def test_nul_bytes_in_json_strings_are_removed_too(tmp_path):
     ingested = read_tickets(path, Config())
     assert ingested.tickets[TicketCols.text].tolist() == ["log  here", "fine text"]
     assert ingested.source["nul_bytes_removed"]["bytes"] == 2
+
+
+# --- 3. deleted, spam and scrubbed tickets ------------------------------------------------------
+
+def test_deleted_and_scrubbed_zendesk_tickets_are_set_aside_not_counted(tmp_path):
+    path = tmp_path / "incremental.json"
+    path.write_bytes(zendesk_incremental(40, deleted_every=2))      # 20 deleted, 10 of them scrubbed
+    ingested = read_tickets(path, Config())
+    assert len(ingested.tickets) == 20 and ingested.set_aside == 20
+    assert (ingested.tickets["status"] != "deleted").all()
+    assert not ingested.tickets[TicketCols.subject].eq("SCRUBBED").any()
+    reasons = ingested.quarantine["reason"]
+    assert reasons.eq("set aside: deleted ticket (status = 'deleted')").sum() == 20
+    assert ingested.rows_read == len(ingested.tickets) + len(ingested.quarantine)
+    kept = read_tickets(path, load_config(overrides={"input.keep_deleted": "true"}))
+    assert len(kept.tickets) == 40 and kept.set_aside == 0
+
+
+def test_freshdesk_spam_and_plain_file_deleted_status_are_set_aside(tmp_path):
+    records = json.loads(freshdesk_v2(6))
+    records[1]["spam"] = True
+    records[2]["deleted"] = True
+    path = tmp_path / "tickets.json"
+    path.write_text(json.dumps(records))
+    ingested = read_tickets(path, Config())
+    assert len(ingested.tickets) == 4 and ingested.set_aside == 2
+    assert sorted(ingested.quarantine["reason"]) == ["set aside: deleted ticket (deleted = 'True')",
+                                                     "set aside: spam ticket (spam = 'True')"]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id,body,Status\n1,card blocked,Open\n2,spam offer,Spam\n3,app crash,Deleted\n")
+    ingested = read_tickets(plain, Config())
+    assert ingested.tickets[TicketCols.ticket_id].tolist() == ["1"] and ingested.set_aside == 2

@@ -32,6 +32,7 @@ class FreshdeskReader(HelpdeskReader):
              "customer": "requester_id", "account": "company_id", "agent": "responder_id"}
     dimensions = ("source", "status", "priority", "type", "group_id", "product_id", "tags")
     multi_valued = ("tags",)
+    set_aside = {"spam": ("true",), "deleted": ("true",)}
 
     def _csv_records(self, data: bytes):
         raise InputError(f"{self.name} is not JSON: the freshdesk source reads the tickets as "

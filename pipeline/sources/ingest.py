@@ -4,8 +4,10 @@ Maps input columns to roles (id, created_at, subject, body, customer, agent, acc
 segment; revenue only when configured) by their conventional names unless ``[columns]``
 says otherwise, picks the dimension columns, reads ``created_at`` as one column
 (``pipeline.sources.dates``), removes NUL bytes from fields (counted in the source's
-``nul_bytes_removed``; the ticket is kept), and rejects rows it cannot use into a
-quarantine table with a reason each, so that ``rows_read == len(tickets) + len(quarantine)``. A reader that knows
+``nul_bytes_removed``; the ticket is kept), sets deleted, spam and scrubbed tickets aside
+(quarantined with a ``set aside: …`` reason unless ``input.keep_deleted``), and rejects
+rows it cannot use into a quarantine table with a reason each, so that
+``rows_read == len(tickets) + len(quarantine)``. A reader that knows
 its source's fields (a helpdesk export, ``MappedReader``) supplies its own roles and
 dimensions, under the ``[columns]`` settings. It also says what it
 understood and what looks like a miss (``pipeline.sources.understood``).
@@ -28,7 +30,7 @@ from pipeline.sources.dates import created_timestamps
 from pipeline.sources.protocol import MappedReader, Reader
 from pipeline.sources.readers import reader_for
 from pipeline.sources.roles import dimension_columns, dimension_name, resolved_roles
-from pipeline.sources.rows import rejected_frame, split_rows
+from pipeline.sources.rows import SET_ASIDE, rejected_frame, set_aside_reasons, split_rows
 from pipeline.sources.understood import column_warnings, understood_lines
 from pipeline.sources.values import without_nul_bytes
 
@@ -46,6 +48,12 @@ class Ingested:
     warnings: list[str] = field(default_factory=list)     # likely misses in the column mapping
     # dimensions whose cells are JSON arrays (tags): a ticket counts under each value
     multi_valued: list[str] = field(default_factory=list)
+
+    @property
+    def set_aside(self) -> int:
+        """Rows set aside as no ticket (deleted, spam, scrubbed): quarantined with a
+        ``set aside: …`` reason, counted apart in the manifest."""
+        return int(self.quarantine[QuarantineCols.reason].str.startswith(SET_ASIDE).sum())
 
     def understood(self) -> list[str]:
         """The roles, dimensions, date reading and warnings, as lines to show the user."""
@@ -85,7 +93,8 @@ def read_tickets(source: str | Path | Reader | None, config: Config, *,
         dates = created_timestamps(raw[roles["created_at"]], order=config.input.date_order,
                                    min_year=config.input.min_year,
                                    max_days_ahead=config.input.max_days_ahead, now=now)
-    tickets, quarantined = split_rows(raw, roles, dimensions, name, dates)
+    set_aside = None if config.input.keep_deleted else set_aside_reasons(raw, mapping.set_aside if mapping else None)
+    tickets, quarantined = split_rows(raw, roles, dimensions, name, dates, set_aside)
     if rejected:
         quarantined = pd.concat([quarantined, rejected_frame(rejected, name)])
     quarantine = quarantined.sort_values(QuarantineCols.source_row, kind="stable", ignore_index=True)

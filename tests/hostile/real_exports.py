@@ -189,6 +189,13 @@ def cases(Case) -> list:
              expect="every id kept as written: brand_id and group_id are two values each, not `[PHONE]`; "
                     "no id column holds a placeholder",
              check=_ids_kept),
+        Case("zendesk_deleted.json", "Zendesk's incremental export (`start_time=0`): half its tickets "
+             "`status = \"deleted\"`, some scrubbed (subject `SCRUBBED`, body `X`)",
+             lambda: zendesk_incremental(40, deleted_every=2), tickets=20,
+             quarantined=tuple((row, "set aside: deleted ticket (status = 'deleted')") for row in range(2, 41, 2)),
+             expect="deleted tickets are set aside, not counted as tickets: the manifest's `counts.set_aside` "
+                    "is 20 (`input.keep_deleted = true` keeps them)",
+             check=lambda o: o.manifest["counts"]["set_aside"] == 20 and "SCRUBBED" not in set(o.tickets["subject"])),
         Case("github_issue_nul.csv", "a GitHub issue whose pasted build log holds NUL bytes",
              github_issue_with_nul, tickets=4,
              expect="the issue is kept, its text without the NULs; the manifest counts 3 NUL bytes removed",
