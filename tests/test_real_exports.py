@@ -11,7 +11,7 @@ import json
 import pandas as pd
 import pytest
 
-from hostile.real_exports import AGENTS, freshdesk_v2, github_issue_with_nul, zendesk_incremental
+from hostile.real_exports import AGENTS, freshdesk_v2, github_issue_with_nul, jira_day_first, zendesk_incremental
 from pipeline.config import Config, RedactConfig, load_config
 from pipeline.schemas import TicketCols
 from pipeline.sources import read_tickets
@@ -162,3 +162,38 @@ def test_freshdesk_spam_and_plain_file_deleted_status_are_set_aside(tmp_path):
     plain.write_text("id,body,Status\n1,card blocked,Open\n2,spam offer,Spam\n3,app crash,Deleted\n")
     ingested = read_tickets(plain, Config())
     assert ingested.tickets[TicketCols.ticket_id].tolist() == ["1"] and ingested.set_aside == 2
+
+
+# --- 4. names ------------------------------------------------------------------------------
+
+def test_people_columns_are_pseudonymised_by_role_the_same_way_in_every_column(tmp_path):
+    path = tmp_path / "jira.csv"
+    path.write_bytes(jira_day_first(24))
+    ingested, prep = prepared(path, load_config(overrides={"input.date_order": "day-first"}))
+    t = prep.tickets
+    assert ingested.roles["agent"] == "Assignee" and ingested.roles["customer"] == "Reporter"
+    assert t[TicketCols.agent_id].str.fullmatch(r"agent-[0-9a-f]{12}").all()
+    assert t[TicketCols.customer_id].str.fullmatch(r"cust-[0-9a-f]{12}").all()
+    hexes = lambda column: set(t[column].str.split("-").str[1])       # noqa: E731
+    assert hexes(TicketCols.agent_id) == hexes(TicketCols.customer_id)   # the same people, the same hash
+    cells = t.drop(columns=[TicketCols.text, TicketCols.subject]).astype(str)
+    for name in AGENTS:
+        assert not cells.apply(lambda c: c.str.contains(name, regex=False)).any().any(), name
+
+
+def test_watchers_and_other_people_columns_are_pseudonymised_value_by_value():
+    tickets = pd.DataFrame({
+        "ticket_id": ["1", "2", "3"], "created_at": pd.to_datetime(["2024-03-01"] * 3, utc=True),
+        "text": ["x y z"] * 3, "source_row": [1, 2, 3],
+        "agent_id": ["Esther", "Jo", "Mansi Patel"],
+        "Watchers": ['["Esther", "Tunde Bakare"]', '["Jo"]', None],
+        "Creator": ["Jo", "Jo", "Xiaoling Wu"],
+        "Sprint": ["Sprint 1", "Sprint 2", "Sprint 1"],
+    })
+    redacted, _ = redacted_columns(tickets, RedactConfig())
+    assert redacted["agent_id"].str.startswith("agent-").all()
+    watchers = json.loads(redacted["Watchers"][0])
+    assert [w.startswith("person-") for w in watchers] == [True, True]
+    assert watchers[0].split("-")[1] == redacted["agent_id"][0].split("-")[1]      # Esther, both columns
+    assert redacted["Creator"][0].split("-")[1] == redacted["agent_id"][1].split("-")[1]   # Jo
+    assert redacted["Sprint"].tolist() == ["Sprint 1", "Sprint 2", "Sprint 1"]

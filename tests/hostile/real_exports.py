@@ -19,7 +19,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = pd.read_csv(ROOT / "tests" / "data" / "banking77_slice.csv")["text"].tolist()
-AGENTS = ("Mansi Patel", "Esther", "Kwame Mensah", "Jo")        # as Jira Cloud writes display names
+# As Jira Cloud writes display names: few in any first-name list, some a single word.
+AGENTS = ("Mansi Patel", "Esther", "Tunde Bakare", "Xiaoling Wu", "Chidi Okeke", "Jo")
 
 
 def query(i: int) -> str:
@@ -109,10 +110,10 @@ def jira_portuguese(n: int = 25, comments: int = 3) -> bytes:
         month = 6 + i % 6                                    # June to November 2023
         created = f"{1 + i % 27:02d}/{PT_MONTHS[month - 1]}/23 {1 + i % 11}:{i % 60:02d} {'AM' if i % 2 else 'PM'}"
         updated = f"{1 + i % 27:02d}/{PT_MONTHS[min(month, 11)]}/23 10:00 AM"
-        notes = [f"{created};{AGENTS[i % 4]};{query(i + 600)}" if c == 0 and i % 2 else "" for c in range(comments)]
+        notes = [f"{created};{AGENTS[i % 6]};{query(i + 600)}" if c == 0 and i % 2 else "" for c in range(comments)]
         rows.append([query(i).split("?")[0][:60], f"SUP-{100 + i}", str(10100 + i), "Incidente",
                      ("Aberto", "Em andamento", "Resolvido")[i % 3], "SUP", ("Alta", "Média", "Baixa")[i % 3],
-                     "Concluído" if i % 3 == 2 else "", AGENTS[i % 4], AGENTS[(i + 1) % 4], AGENTS[(i + 1) % 4],
+                     "Concluído" if i % 3 == 2 else "", AGENTS[i % 6], AGENTS[(i + 1) % 6], AGENTS[(i + 1) % 6],
                      created, updated, "", "acesso" if i % 2 else "", query(i + 300)] + notes
                     + [("Obter ajuda de TI", "Relatar um problema")[i % 2]])
     return _csv(header, rows)
@@ -131,7 +132,7 @@ def jira_day_first(n: int = 44, year: int = 2022) -> bytes:
         created = created.replace(day=min(created.day, 12))
         updated = created + pd.Timedelta(hours=3)
         rows.append([query(i).split("?")[0][:60], f"OPS-{1 + i}", str(20000 + i), "Bug", "Open", "Major",
-                     AGENTS[i % 4], AGENTS[(i + 2) % 4], created.strftime("%d/%m/%Y %H:%M"),
+                     AGENTS[i % 6], AGENTS[(i + 2) % 6], created.strftime("%d/%m/%Y %H:%M"),
                      updated.strftime("%d/%m/%Y %H:%M"), query(i + 300)])
     return _csv(header, rows)
 
@@ -147,7 +148,7 @@ def jira_plain(n: int = 60) -> bytes:
         versions = ("2.7.0", "2.7.0, 2.8.0", "3.0.0")[i % 3]
         rows.append([query(i).split("?")[0][:60], f"HADOOP-{1000 + i}", str(1200000 + i), "Bug",
                      ("Resolved", "Closed", "Open")[i % 3], ("Major", "Minor", "Critical")[i % 3],
-                     ("Fixed", "Done", "")[i % 3], AGENTS[i % 4], AGENTS[(i + 1) % 4],
+                     ("Fixed", "Done", "")[i % 3], AGENTS[i % 6], AGENTS[(i + 1) % 6],
                      f"2019-0{1 + i % 9}-{1 + i % 27:02d} 10:00", f"2019-1{i % 3}-01 10:00",
                      versions, ("3.1.0", "")[i % 2], ("hdfs", "yarn, common")[i % 2], query(i + 300)])
     return _csv(header, rows)
@@ -180,6 +181,13 @@ def _ids_kept(o) -> bool:
                                     "group_id", "submitter_id", "ticket_form_id"]))
 
 
+def _no_name_in_clear(o) -> bool:
+    cells = o.tickets.drop(columns=["text", "subject"]).astype(str)
+    clear = any(cells.apply(lambda c: c.str.contains(name, regex=False)).any().any() for name in AGENTS)
+    hexes = lambda column: set(o.tickets[column].str.split("-").str[1])       # noqa: E731
+    return not clear and hexes("agent_id") == hexes("customer_id")
+
+
 def cases(Case) -> list:
     """The corpus's cases for real exports; ``Case`` is the corpus's case class."""
     return [
@@ -196,6 +204,12 @@ def cases(Case) -> list:
              expect="deleted tickets are set aside, not counted as tickets: the manifest's `counts.set_aside` "
                     "is 20 (`input.keep_deleted = true` keeps them)",
              check=lambda o: o.manifest["counts"]["set_aside"] == 20 and "SCRUBBED" not in set(o.tickets["subject"])),
+        Case("jira_cloud_names.csv", "a Jira Cloud export whose assignees and reporters are display names "
+             "few first-name lists know (`Mansi Patel`, `Esther`, `Jo`)",
+             lambda: jira_plain(24), tickets=24,
+             expect="no name in clear in any column: assignee and reporter pseudonymised by role, "
+                    "the same person with the same hash in both",
+             check=_no_name_in_clear),
         Case("github_issue_nul.csv", "a GitHub issue whose pasted build log holds NUL bytes",
              github_issue_with_nul, tickets=4,
              expect="the issue is kept, its text without the NULs; the manifest counts 3 NUL bytes removed",
