@@ -197,3 +197,64 @@ def test_watchers_and_other_people_columns_are_pseudonymised_value_by_value():
     assert watchers[0].split("-")[1] == redacted["agent_id"][0].split("-")[1]      # Esther, both columns
     assert redacted["Creator"][0].split("-")[1] == redacted["agent_id"][1].split("-")[1]   # Jo
     assert redacted["Sprint"].tolist() == ["Sprint 1", "Sprint 2", "Sprint 1"]
+
+
+# --- 5. date order by evidence ------------------------------------------------------------------
+
+def _dates(path, **overrides):
+    ingested = read_tickets(path, load_config(overrides=overrides) if overrides else Config(),
+                            now=pd.Timestamp("2026-12-07", tz="UTC"))
+    return ingested, ingested.tickets[TicketCols.created_at]
+
+
+def test_day_first_decided_by_the_files_modification_time(tmp_path):
+    import os
+
+    path = tmp_path / "jira.csv"
+    path.write_bytes(jira_day_first(44))                   # 01/01/2023 … 10/01/2023
+    committed = pd.Timestamp("2023-01-12 12:00", tz="UTC").timestamp()
+    os.utime(path, (committed, committed))
+    ingested, created = _dates(path)
+    assert created.max() <= pd.Timestamp("2023-01-12", tz="UTC") and created.min() >= pd.Timestamp("2023-01-01", tz="UTC")
+    assert ingested.dates["order"] == "day-first"
+    assert "file's modification time" in ingested.dates["order_decided_by"]
+    assert not any("input.date_order" in w for w in ingested.warnings)
+
+
+def test_day_first_decided_by_the_key_order(tmp_path):
+    path = tmp_path / "jira.csv"
+    path.write_bytes(jira_day_first(60, start="2023-11-01 08:00", hours=24))   # Nov 2023 – Jan 2024
+    ingested, created = _dates(path)
+    assert ingested.dates["order"] == "day-first"
+    assert ingested.dates["order_decided_by"].startswith("evidence: created rises with the key ('Issue key')")
+    assert created.is_monotonic_increasing
+
+
+def test_day_first_decided_by_created_before_resolved(tmp_path):
+    path = tmp_path / "jira.csv"
+    path.write_bytes(jira_day_first(10, start="2024-01-05 08:00", hours=1, resolved=True))
+    ingested, created = _dates(path)
+    assert ingested.dates["order"] == "day-first"
+    assert "created ≤ 'Updated', 'Resolved'" in ingested.dates["order_decided_by"]
+
+
+def test_another_date_column_written_the_same_way_decides(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("id,Created,Updated,body\n1,05/01/2024,13/01/2024,card blocked\n2,06/01/2024,06/01/2024,app crash\n")
+    ingested, created = _dates(path)
+    assert ingested.dates["order"] == "day-first" and "the column 'Updated'" in ingested.dates["order_decided_by"]
+    assert created.dt.strftime("%Y-%m-%d").tolist() == ["2024-01-05", "2024-01-06"]
+
+
+def test_undecided_order_warns_loudly_naming_the_setting(tmp_path, capsys):
+    from pipeline.cli import main
+
+    path = tmp_path / "jira.csv"
+    path.write_bytes(jira_day_first(44))                   # fresh file: its mtime is now
+    ingested, _ = _dates(path)
+    warning = next(w for w in ingested.warnings if "input.date_order" in w)
+    assert "nothing decided it" in warning and '"day-first"' in warning
+    assert main(["run", "--input", str(path), "--out", str(tmp_path / "out"), "--dry-run"]) == 0
+    printed = capsys.readouterr()
+    assert "Warning: created_at dates such as" in printed.out + printed.err
+    assert _dates(path, **{"input.date_order": "day-first"})[0].warnings == []

@@ -26,7 +26,8 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.schemas import QuarantineCols
-from pipeline.sources.dates import created_timestamps
+from pipeline.sources.date_order import UNDECIDED, evidence_order
+from pipeline.sources.dates import ParsedDates, created_timestamps
 from pipeline.sources.protocol import MappedReader, Reader
 from pipeline.sources.readers import reader_for
 from pipeline.sources.roles import dimension_columns, dimension_name, resolved_roles
@@ -88,11 +89,9 @@ def read_tickets(source: str | Path | Reader | None, config: Config, *,
     multi = [c for c in mapping.multi_valued if c in raw.columns] if mapping else []
     dimensions = dimension_columns(raw, roles, config.columns, name,
                                    mapping.dimensions if mapping else None, multi)
-    dates = None
+    dates, date_warnings = None, []
     if "created_at" in roles:
-        dates = created_timestamps(raw[roles["created_at"]], order=config.input.date_order,
-                                   min_year=config.input.min_year,
-                                   max_days_ahead=config.input.max_days_ahead, now=now)
+        dates, date_warnings = _created_dates(raw, roles, config, now, getattr(reader, "path", None))
     set_aside = None if config.input.keep_deleted else set_aside_reasons(raw, mapping.set_aside if mapping else None)
     tickets, quarantined = split_rows(raw, roles, dimensions, name, dates, set_aside)
     if rejected:
@@ -108,5 +107,35 @@ def read_tickets(source: str | Path | Reader | None, config: Config, *,
         source={**reader.description(), **({"nul_bytes_removed": nuls} if nuls["bytes"] else {})},
         name=name,
         dates={"column": roles["created_at"], **dates.report} if dates else {},
-        warnings=column_warnings(raw, roles, dimensions),
+        warnings=date_warnings + column_warnings(raw, roles, dimensions),
     )
+
+
+def _created_dates(raw: pd.DataFrame, roles, config: Config, now: pd.Timestamp | None,
+                   path: Path | None) -> tuple[ParsedDates, list[str]]:
+    """``created_at`` as read; when no value tells day- from month-first, the order the
+    export's other evidence supports (``pipeline.sources.date_order``), else a warning."""
+    settings = config.input
+    read = lambda order: created_timestamps(raw[roles["created_at"]], order=order,  # noqa: E731
+                                            min_year=settings.min_year,
+                                            max_days_ahead=settings.max_days_ahead, now=now)
+    dates = read(settings.date_order)
+    if dates.report.get("order_decided_by") != UNDECIDED:
+        return dates, []
+    modified = None
+    if path is not None:
+        try:
+            modified = pd.Timestamp(Path(path).stat().st_mtime, unit="s", tz="UTC")
+        except OSError:
+            pass
+    evidence = evidence_order(raw, roles["created_at"], roles.get("id"),
+                              now=now if now is not None else pd.Timestamp.now(tz="UTC"), modified=modified)
+    if evidence.order is None:
+        example = raw[roles["created_at"]].dropna().iloc[0]
+        return dates, [f"created_at dates such as {example!r} were read month-first, but nothing decided it "
+                       "(no value, other date column, the export's end, resolved dates or key order tells "
+                       "day- from month-first); if they are day-first, set input.date_order = \"day-first\" "
+                       "(--set input.date_order=day-first)"]
+    dates = read(evidence.order)
+    dates.report["order_decided_by"] = f"evidence: {evidence.decided_by}"
+    return dates, []

@@ -119,21 +119,24 @@ def jira_portuguese(n: int = 25, comments: int = 3) -> bytes:
     return _csv(header, rows)
 
 
-def jira_day_first(n: int = 44, year: int = 2022) -> bytes:
-    """A Jira CSV whose dates are day-first numbers none of which is unambiguous
-    (``10/01/2023 10:45``): created from 1 Dec 2022 to 11 Jan 2023, rising with the key."""
+def jira_day_first(n: int = 44, start: str = "2023-01-01 08:00", hours: float = 5.0,
+                   resolved: bool = False) -> bytes:
+    """A Jira CSV whose dates are day-first numbers (``10/01/2023 10:45``) none of which is
+    unambiguous by itself: created every ``hours`` from ``start``, rising with the key; days
+    past the 12th are skipped so that every date reads both ways."""
     header = ["Summary", "Issue key", "Issue id", "Issue Type", "Status", "Priority", "Assignee",
-              "Reporter", "Created", "Updated", "Description"]
-    rows = []
-    start = pd.Timestamp(f"{year}-12-01 09:00")
+              "Reporter", "Created", "Updated"] + (["Resolved"] if resolved else []) + ["Description"]
+    rows, created = [], pd.Timestamp(start)
     for i in range(n):
-        created = start + pd.Timedelta(hours=int(i * 21.5))
-        # Day and month both at most 12: no value tells the order by itself.
-        created = created.replace(day=min(created.day, 12))
-        updated = created + pd.Timedelta(hours=3)
+        while created.day > 12:
+            created += pd.Timedelta(days=1)
+            created = created.replace(hour=8)
+        updated = created + pd.Timedelta(hours=2)
+        done = [(created + pd.Timedelta(days=29)).strftime("%d/%m/%Y %H:%M")] if resolved else []
         rows.append([query(i).split("?")[0][:60], f"OPS-{1 + i}", str(20000 + i), "Bug", "Open", "Major",
                      AGENTS[i % 6], AGENTS[(i + 2) % 6], created.strftime("%d/%m/%Y %H:%M"),
-                     updated.strftime("%d/%m/%Y %H:%M"), query(i + 300)])
+                     updated.strftime("%d/%m/%Y %H:%M")] + done + [query(i + 300)])
+        created += pd.Timedelta(hours=hours)
     return _csv(header, rows)
 
 
@@ -210,6 +213,14 @@ def cases(Case) -> list:
              expect="no name in clear in any column: assignee and reporter pseudonymised by role, "
                     "the same person with the same hash in both",
              check=_no_name_in_clear),
+        Case("jira_day_first.csv", "a Jira export of day-first numeric dates none of which is unambiguous "
+             "(`01/11/2023` … `12/02/2024`)",
+             lambda: jira_day_first(48, start="2023-11-01 08:00", hours=24), tickets=48,
+             expect="read day-first, decided by evidence: created dates rise with the issue key only so "
+                    "(the manifest's `order_decided_by` says which evidence); no date after 12 Feb 2024",
+             check=lambda o: (o.manifest["columns"]["created_at"]["order"] == "day-first"
+                              and "rises with the key" in o.manifest["columns"]["created_at"]["order_decided_by"]
+                              and o.tickets["created_at"].max() < pd.Timestamp("2024-02-13", tz="UTC"))),
         Case("github_issue_nul.csv", "a GitHub issue whose pasted build log holds NUL bytes",
              github_issue_with_nul, tickets=4,
              expect="the issue is kept, its text without the NULs; the manifest counts 3 NUL bytes removed",
