@@ -11,10 +11,13 @@ import json
 import pandas as pd
 import pytest
 
-from hostile.real_exports import AGENTS, freshdesk_v2, github_issue_with_nul, jira_day_first, zendesk_incremental
+from hostile.real_exports import (AGENTS, freshdesk_v2, github_issue_with_nul, jira_day_first, jira_portuguese,
+                                  query, zendesk_incremental)
 from pipeline.config import Config, RedactConfig, load_config
 from pipeline.schemas import TicketCols
-from pipeline.sources import read_tickets
+from pipeline.errors import InputError
+from pipeline.sources import read_tickets, reader_for
+from pipeline.sources.jira import jira_date
 from pipeline.text.prepare import prepared_tickets
 from pipeline.text.redact_columns import column_treatment, redacted_columns
 
@@ -258,3 +261,38 @@ def test_undecided_order_warns_loudly_naming_the_setting(tmp_path, capsys):
     printed = capsys.readouterr()
     assert "Warning: created_at dates such as" in printed.out + printed.err
     assert _dates(path, **{"input.date_order": "day-first"})[0].warnings == []
+
+
+# --- 6. Jira in any language --------------------------------------------------------------------
+
+def test_a_portuguese_jira_export_reads_every_request_with_its_date(tmp_path):
+    path = tmp_path / "jira_pt.csv"
+    path.write_bytes(jira_portuguese(25, comments=38))
+    assert reader_for(path).format == "jira"                 # detected by its (Portuguese) header
+    ingested = read_tickets(path, Config(), now=pd.Timestamp("2024-01-01", tz="UTC"))
+    assert len(ingested.tickets) == 25 and ingested.quarantine.empty
+    assert ingested.roles["id"] == "Issue key" and ingested.roles["created_at"] == "Created"
+    assert ingested.roles["body"] == ["Description"] and ingested.roles["subject"] == "Summary"
+    created = ingested.tickets.set_index(TicketCols.ticket_id)[TicketCols.created_at]
+    assert created["SUP-100"] == pd.Timestamp("2023-06-01 13:00", tz="UTC")     # 01/jun/23 1:00 PM
+    assert sorted(created.dt.month.unique()) == [6, 7, 8, 9, 10, 11]             # set/23, out/23 … read
+    assert "Request Type" in ingested.dimensions
+    comments = ingested.tickets.set_index(TicketCols.ticket_id).loc["SUP-101", "comments"]
+    assert json.loads(comments) == [query(601)]           # Jira's date and author dropped
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("05/set/23 9:50 AM", "2023-09-05T09:50:00"), ("12/déc./23 14:05", "2023-12-12T14:05:00"),
+    ("3/Mär/24 9:15 AM", "2024-03-03T09:15:00"), ("12/dic/23 9:05 PM", "2023-12-12T21:05:00"),
+    ("01/mrt/24 10:00", "2024-03-01T10:00:00"), ("05/ott/23", "2023-10-05T00:00:00"),
+    ("12/Mar/24 9:15 AM", "2024-03-12T09:15:00"), ("some day", "some day"),
+])
+def test_jira_dates_with_localised_months(text, iso):
+    assert jira_date(text) == iso
+
+
+def test_a_jira_export_in_an_unknown_language_gives_todays_clear_message(tmp_path):
+    path = tmp_path / "jira_xx.csv"
+    path.write_text("Yhteenveto,Avain,Luotu\nVPN drops,HELP-1,12/Mar/24 9:15 AM\n")
+    with pytest.raises(InputError, match=r"no text column .* Map the column holding the ticket text"):
+        read_tickets(path, Config())

@@ -10,7 +10,9 @@ account; dimensions ``tags`` (the labels), ``components``, ``Priority``, ``Statu
 ``Resolution``, ``Project key``. Dates in Jira's formats (``12/Mar/24 9:15 AM``,
 ``2024-03-12 09:15``) are read exactly and passed on as ISO 8601; other dates are read
 by ``pipeline.sources.dates`` like any column's. Comments (``12/Mar/24 9:15 AM;jsmith;text``)
-keep their text only, as a JSON list in ``comments``.
+keep their text only, as a JSON list in ``comments``. An export in another UI language
+(Portuguese ``Resumo``, ``Chave da item``, ``Criado``, dates ``05/set/23 9:50 AM``) is read
+the same way: its header and months are put in English by ``pipeline.sources.jira_locales``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from pipeline.errors import InputError
 from pipeline.schemas import multi_value_text
 from pipeline.sources.helpdesk import HelpdeskReader, field_of
+from pipeline.sources.jira_locales import english_date, english_header
 from pipeline.sources.roles import name_key
 
 JIRA_DATE_FORMATS = ("%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%d/%b/%y %H:%M", "%Y-%m-%d %H:%M",
@@ -52,6 +55,7 @@ class JiraReader(HelpdeskReader):
                          "JSON export with [input] source = \"file\"")
 
     def _row(self, record: dict[str, Any]) -> dict[str, Any]:
+        record = english_record(record)
         row: dict[str, Any] = {}
         taken: set[str] = set()
         for name, columns in {**FIELDS, **LISTS}.items():
@@ -79,14 +83,26 @@ class JiraReader(HelpdeskReader):
         return row
 
 
+def english_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A record of a localised export with its columns under Jira's English names
+    (``pipeline.sources.jira_locales``); a name taken already keeps its own."""
+    renamed: dict[str, Any] = {}
+    for name, value in record.items():
+        english = english_header(name)
+        taken = english in renamed or (english != name and english in record)
+        renamed[name if taken else english] = value
+    return renamed
+
+
 def jira_date(text: str) -> str:
-    """A date in one of Jira's export formats as ISO 8601; any other text as it is."""
-    value = " ".join(text.split())
-    for fmt in JIRA_DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).isoformat()
-        except ValueError:
-            continue
+    """A date in one of Jira's export formats, its month in English or in the export's
+    language (``05/set/23 9:50 AM``), as ISO 8601; any other text as it is."""
+    for value in dict.fromkeys((" ".join(text.split()), english_date(text))):
+        for fmt in JIRA_DATE_FORMATS:
+            try:
+                return datetime.strptime(value, fmt).isoformat()
+            except ValueError:
+                continue
     return text
 
 

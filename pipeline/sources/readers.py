@@ -21,6 +21,7 @@ from pipeline.sources.files import GZIP_MAGIC, FileReader
 from pipeline.sources.freshdesk import FreshdeskReader
 from pipeline.sources.helpdesk import HelpdeskReader
 from pipeline.sources.jira import JiraReader
+from pipeline.sources.jira_locales import english_header
 from pipeline.sources.jsonl_reader import JsonlReader
 from pipeline.sources.parquet_reader import ParquetReader
 from pipeline.sources.protocol import Reader
@@ -61,8 +62,8 @@ def reader_for(source: str | Path | Reader | None, settings: InputConfig | None 
 def detected_source(path: Path, fmt: str = "auto") -> str:
     """``zendesk``, ``freshdesk`` or ``jira`` when the file's start has that export's fields
     (JSON: Freshdesk's ``description_text``/``responder_id``, else Zendesk's ``via`` with
-    ``requester_id``; CSV: Jira's ``Issue key`` and ``Issue Type``, Zendesk's ``Via`` with
-    ``Requester``), else ``file``."""
+    ``requester_id``; CSV: Jira's ``Issue key`` with ``Issue Type`` or ``Summary``, in any of
+    the UI languages ``jira_locales`` knows, Zendesk's ``Via`` with ``Requester``), else ``file``."""
     kind = input_format(path, fmt)
     if kind == "parquet":
         return "file"
@@ -82,8 +83,10 @@ def detected_source(path: Path, fmt: str = "auto") -> str:
         if "requester_id" in keys and re.search(r'"via"\s*:\s*\{', start):
             return "zendesk"
         return "file"
-    header = {name_key(n) for n in re.split(r"[,;\t|]", start.split("\n", 1)[0].replace('"', ""))}
-    if {"issuekey", "issuetype"} <= header:
+    names = re.split(r"[,;\t|]", start.split("\n", 1)[0].replace('"', ""))
+    header = {name_key(n) for n in names}
+    if "issuekey" in (jira := {name_key(english_header(n.strip())) for n in names}) \
+            and jira & {"issuetype", "summary"}:
         return "jira"
     if "via" in header and header & {"requester", "requesterid"}:
         return "zendesk"

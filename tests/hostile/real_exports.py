@@ -221,6 +221,13 @@ def cases(Case) -> list:
              check=lambda o: (o.manifest["columns"]["created_at"]["order"] == "day-first"
                               and "rises with the key" in o.manifest["columns"]["created_at"]["order_decided_by"]
                               and o.tickets["created_at"].max() < pd.Timestamp("2024-02-13", tz="UTC"))),
+        Case("jira_portuguese.csv", "a Jira Service Management export in Portuguese (`Resumo`, `Chave da item`, "
+             "`Criado`, `Descrição`, `Comentar` ×38, `Campo personalizado (Request Type)`; `05/set/23 9:50 AM`)",
+             lambda: jira_portuguese(25, comments=38), tickets=25,
+             expect="read as Jira (`--source auto`): every request with its date, June to November 2023",
+             check=lambda o: (o.manifest["inputs"][0]["format"] == "jira"
+                              and sorted(o.tickets["created_at"].dt.month.unique()) == [6, 7, 8, 9, 10, 11]
+                              and o.manifest["columns"]["roles"]["body"] == ["Description"])),
         Case("github_issue_nul.csv", "a GitHub issue whose pasted build log holds NUL bytes",
              github_issue_with_nul, tickets=4,
              expect="the issue is kept, its text without the NULs; the manifest counts 3 NUL bytes removed",
