@@ -77,6 +77,13 @@ def agents_sentence(row) -> str:
     return f"Seen by {int(n_agents):,} agents, none more than {int(most):,} time{'s' if int(most) != 1 else ''}."
 
 
+def who_sentence(row) -> str:
+    """'99 tickets from 40 customers. Seen by …' — no word about customers when the export has none."""
+    customers = row.get(I.n_customers)
+    who = f"{int(row[I.size]):,} tickets" + (f" from {int(customers):,} customers" if _given(customers) else "")
+    return f"{who}. {agents_sentence(row)}"
+
+
 def who_facts(row) -> list[tuple[str, str]]:
     """(label, value) tiles for the 'who is affected' part; absent figures are left out."""
     facts = [("tickets", f"{int(row[I.size]):,}")]

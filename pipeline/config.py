@@ -102,6 +102,8 @@ class ColumnsConfig:
     revenue: str = setting("", COLUMN, example="mrr")          # never detected; gives value_at_risk
     dimensions: list[str] = setting([], COLUMNS, example=["product", "region"])   # empty: auto-detect
     exclude: list[str] = setting([], COLUMNS, example=["agent"])                  # never used as dimensions
+    # how tickets are handled (kept as columns, never where-else evidence); empty: by the rule
+    handling: list[str] = setting([], COLUMNS, example=["status", "priority"])
     max_dimension_values: int = setting(50, COUNT)     # auto-detected dimensions have at most this many
 
 

@@ -6,17 +6,19 @@ The exports are built by ``tests/hostile/real_exports.py`` from the products' fo
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
 import pytest
 
-from hostile.real_exports import (AGENTS, freshdesk_v2, github_issue_with_nul, jira_day_first, jira_portuguese,
-                                  query, zendesk_incremental)
+from hostile.real_exports import (AGENTS, freshdesk_v2, github_issue_with_nul, jira_day_first, jira_plain,
+                                  jira_portuguese, query, zendesk_incremental)
 from pipeline.config import Config, RedactConfig, load_config
 from pipeline.schemas import TicketCols
 from pipeline.errors import InputError
 from pipeline.sources import read_tickets, reader_for
+from pipeline.sources.attributes import is_handling
 from pipeline.sources.jira import jira_date
 from pipeline.text.prepare import prepared_tickets
 from pipeline.text.redact_columns import column_treatment, redacted_columns
@@ -95,8 +97,7 @@ def test_a_zendesk_incremental_export_keeps_its_ids(tmp_path):
     ingested, prep = prepared(path)
     t = prep.tickets
     assert len(t) == 40
-    dims = [d for d in ingested.dimensions if d in t]
-    assert {"brand_id", "group_id"} <= set(dims)
+    assert "brand_id" in ingested.dimensions and "group_id" in ingested.handling
     assert set(t["brand_id"]) == {"360000071234", "360000071235"}
     assert set(t["group_id"]) == {"360000358316", "360000358317"}
     assert set(t[TicketCols.customer_id]) == {"5527111815439", "360839922496", "361234567890", "1900012345"}
@@ -110,7 +111,7 @@ def test_freshdesk_ten_digit_ids_stay_ids(tmp_path):
     ingested, prep = prepared(path)
     t = prep.tickets
     assert set(t[TicketCols.agent_id]) == {"5004111111", "5004222222"}
-    assert set(t["group_id"]) == {"5000338811", "5000338812"}
+    assert set(t["group_id"].astype(str)) == {"5000338811", "5000338812"}
     no_placeholders(t, [c for c in t.columns if c not in (TicketCols.text, TicketCols.subject)])
 
 
@@ -296,3 +297,67 @@ def test_a_jira_export_in_an_unknown_language_gives_todays_clear_message(tmp_pat
     path.write_text("Yhteenveto,Avain,Luotu\nVPN drops,HELP-1,12/Mar/24 9:15 AM\n")
     with pytest.raises(InputError, match=r"no text column .* Map the column holding the ticket text"):
         read_tickets(path, Config())
+
+
+# --- 7. where-dimensions vs handling attributes ------------------------------------------------
+
+def test_a_plain_jira_csv_profiles_versions_not_its_workflow_fields(tmp_path):
+    frame = pd.read_csv(io.BytesIO(jira_plain(60)), dtype=str, keep_default_na=False)
+    path = tmp_path / "hadoop_bugs.csv"          # the shape of gitbugs' Hadoop export: no Issue key
+    frame.drop(columns=["Issue key", "Issue Type", "Assignee", "Reporter"]).to_csv(path, index=False)
+    ingested = read_tickets(path, Config())
+    assert ingested.source["format"] == "csv"
+    assert ingested.dimensions == ["Affects Version/s", "Fix Version/s", "Component/s"]
+    assert ingested.multi_valued == ingested.dimensions
+    assert ingested.handling == ["Status", "Priority", "Resolution"]
+    t = ingested.tickets.set_index(TicketCols.ticket_id)
+    assert json.loads(t.loc["1200001", "Affects Version/s"]) == ["2.7.0", "2.8.0"]
+    assert t.loc["1200000", "Status"] == "Resolved"              # still a column
+    assert "Handling (kept as columns, not where-else evidence): Status, Priority, Resolution." in ingested.understood()
+
+
+def test_the_jira_reader_makes_versions_dimensions_and_workflow_fields_handling(tmp_path):
+    path = tmp_path / "jira.csv"
+    path.write_bytes(jira_plain(30))
+    ingested = read_tickets(path, Config())
+    assert {"affects_versions", "fix_versions", "components"} <= set(ingested.multi_valued)
+    assert {"Priority", "Status", "Resolution"} == set(ingested.handling)
+    assert not {"Priority", "Status", "Resolution"} & set(ingested.dimensions)
+
+
+def test_the_handling_rule_is_overridable_in_columns(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,body,Priority,platform,team\n" + "".join(
+        f"{i},text {i},{('Low', 'High')[i % 2]},{('iOS', 'Web')[i % 2]},{('A', 'B')[i % 2]}\n" for i in range(8)))
+    assert read_tickets(path, Config()).handling == ["Priority"]
+    config = load_config(overrides={"columns.dimensions": '["Priority", "platform"]', "columns.handling": '["team"]'})
+    ingested = read_tickets(path, config)
+    assert ingested.dimensions == ["Priority", "platform"] and ingested.handling == ["team"]
+
+
+@pytest.mark.parametrize("column, values, handling", [
+    ("Status", ["Open", "Closed"], True), ("Resolution", ["Fixed", "Won't Fix"], True),
+    ("ticket_priority", ["1", "2"], True), ("SLA breach", ["yes", "no"], True), ("Queue", ["IT", "Ops"], True),
+    ("State", ["CA", "NY", "TX"], False), ("State", ["open", "closed"], True), ("Prioridade", ["Alta"], True),
+    ("severity_level", ["S1", "S2"], True), ("sev", ["P1", "P2"], True), ("platform", ["iOS", "Web"], False),
+    ("Affects Version/s", ["2.7.0"], False), ("channel", ["email", "web"], False),
+])
+def test_the_handling_rule(column, values, handling):
+    assert is_handling(column, pd.Series(values)) is handling
+
+
+def test_freshdesk_ticket_type_is_type(tmp_path):
+    path = tmp_path / "tickets.json"
+    path.write_bytes(freshdesk_v2(6))
+    ingested = read_tickets(path, Config())
+    assert "type" in ingested.dimensions and "ticket_type" not in ingested.tickets
+    assert set(ingested.tickets["type"]) == {"Question", "Incident", "Problem"}
+
+
+def test_sentences_say_nothing_of_customers_when_there_are_none():
+    from dashboard.words import who_sentence
+    from pipeline.schemas import IcebergCols as I
+
+    row = pd.Series({I.size: 99, I.n_customers: None, I.n_agents: None, I.max_tickets_per_agent: None})
+    assert who_sentence(row) == "99 tickets. The tickets name no agent."
+    assert "from 40 customers" in who_sentence(row.copy().set_axis(row.index).fillna({I.n_customers: 40}))

@@ -62,9 +62,7 @@ with st.container(border=True):
     st.text("Where: " + (words.evidence_sentence(evidence.iloc[0]) if len(evidence)
                          else "no dimension value is over-represented."))
     st.text("What caused it: " + words.when_sentence(row))
-    st.text(f"Who: {int(row[I.size]):,} tickets"
-            + (f" from {int(row[I.n_customers]):,} customers. " if pd.notna(row[I.n_customers]) else ". ")
-            + words.agents_sentence(row))
+    st.text("Who: " + words.who_sentence(row))
 st.text(words.score_sentence(row))
 st.dataframe(pd.DataFrame([{"component": name, "value": value, "what it means": why}
                            for name, value, why in words.score_parts(row)]),

@@ -30,7 +30,9 @@ from pipeline.sources.date_order import UNDECIDED, evidence_order
 from pipeline.sources.dates import ParsedDates, created_timestamps
 from pipeline.sources.protocol import MappedReader, Reader
 from pipeline.sources.readers import reader_for
-from pipeline.sources.roles import dimension_columns, dimension_name, resolved_roles
+from pipeline.sources.attributes import handling_split, listed_columns
+from pipeline.sources.roles import (configured_column, dimension_columns, dimension_name, resolved_roles,
+                                    role_columns)
 from pipeline.sources.rows import SET_ASIDE, rejected_frame, set_aside_reasons, split_rows
 from pipeline.sources.understood import column_warnings, understood_lines
 from pipeline.sources.values import without_nul_bytes
@@ -49,6 +51,8 @@ class Ingested:
     warnings: list[str] = field(default_factory=list)     # likely misses in the column mapping
     # dimensions whose cells are JSON arrays (tags): a ticket counts under each value
     multi_valued: list[str] = field(default_factory=list)
+    # columns saying how a ticket is handled (status, priority): kept, never where-else evidence
+    handling: list[str] = field(default_factory=list)
 
     @property
     def set_aside(self) -> int:
@@ -59,7 +63,10 @@ class Ingested:
     def understood(self) -> list[str]:
         """The roles, dimensions, date reading and warnings, as lines to show the user."""
         shown = [f"{d} (multi-valued)" if d in self.multi_valued else d for d in self.dimensions]
-        return understood_lines(self.roles, shown, self.dates, self.source, self.warnings)
+        lines = understood_lines(self.roles, shown, self.dates, self.source, self.warnings)
+        if self.handling:
+            lines.insert(2, "Handling (kept as columns, not where-else evidence): " + ", ".join(self.handling) + ".")
+        return lines
 
 
 def read_tickets(source: str | Path | Reader | None, config: Config, *,
@@ -87,13 +94,19 @@ def read_tickets(source: str | Path | Reader | None, config: Config, *,
     mapping = reader.mapping() if isinstance(reader, MappedReader) else None
     roles = resolved_roles(list(raw.columns), config.columns, name, mapping.roles if mapping else None)
     multi = [c for c in mapping.multi_valued if c in raw.columns] if mapping else []
+    if mapping is None:     # an issue tracker's list fields in a plain CSV (Affects Version/s)
+        raw, multi = listed_columns(raw, role_columns(roles))
     dimensions = dimension_columns(raw, roles, config.columns, name,
                                    mapping.dimensions if mapping else None, multi)
+    handling_set = [configured_column(n, "handling", list(raw.columns), name) for n in config.columns.handling]
+    dimensions, handling = handling_split(raw, dimensions, config.columns,
+                                          mapping.handling if mapping else None, handling_set)
     dates, date_warnings = None, []
     if "created_at" in roles:
         dates, date_warnings = _created_dates(raw, roles, config, now, getattr(reader, "path", None))
     set_aside = None if config.input.keep_deleted else set_aside_reasons(raw, mapping.set_aside if mapping else None)
-    tickets, quarantined = split_rows(raw, roles, dimensions, name, dates, set_aside)
+    # Handling attributes are written like dimensions (trimmed text), but not profiled.
+    tickets, quarantined = split_rows(raw, roles, dimensions + handling, name, dates, set_aside)
     if rejected:
         quarantined = pd.concat([quarantined, rejected_frame(rejected, name)])
     quarantine = quarantined.sort_values(QuarantineCols.source_row, kind="stable", ignore_index=True)
@@ -104,6 +117,7 @@ def read_tickets(source: str | Path | Reader | None, config: Config, *,
         roles=roles,
         dimensions=[dimension_name(c, roles) for c in dimensions],
         multi_valued=[dimension_name(c, roles) for c in dimensions if c in multi],
+        handling=[dimension_name(c, roles) for c in handling],
         source={**reader.description(), **({"nul_bytes_removed": nuls} if nuls["bytes"] else {})},
         name=name,
         dates={"column": roles["created_at"], **dates.report} if dates else {},

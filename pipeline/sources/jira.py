@@ -2,12 +2,14 @@
 
 Jira writes a list as repeated columns — one ``Labels`` column per label, one
 ``Component/s`` or ``Comment`` per value — which a dict reader would collapse to the last
-one; here every repeated column is collected into one list. Mapped: ``Issue key`` → id,
+one; here every repeated column is collected into one list (a cell of comma-separated values
+too). Mapped: ``Issue key`` → id,
 ``Summary`` → subject, ``Description`` → body, ``Reporter`` → customer, ``Assignee`` →
 agent, ``Created`` → created_at, ``Organizations`` (or ``Custom field (Organizations)``) →
-account; dimensions ``tags`` (the labels), ``components``, ``Priority``, ``Status``,
-``Issue Type``, ``Request Type`` (or ``Customer Request Type``, as a custom field too),
-``Resolution``, ``Project key``. Dates in Jira's formats (``12/Mar/24 9:15 AM``,
+account; dimensions ``tags`` (the labels), ``components``, ``affects_versions``,
+``fix_versions``, ``Issue Type``, ``Request Type`` (or ``Customer Request Type``, as a custom
+field too), ``Project key``; handling attributes ``Priority``, ``Status``, ``Resolution``
+(``pipeline.sources.attributes``). Dates in Jira's formats (``12/Mar/24 9:15 AM``,
 ``2024-03-12 09:15``) are read exactly and passed on as ISO 8601; other dates are read
 by ``pipeline.sources.dates`` like any column's. Comments (``12/Mar/24 9:15 AM;jsmith;text``)
 keep their text only, as a JSON list in ``comments``. An export in another UI language
@@ -38,7 +40,8 @@ FIELDS = {   # our name -> Jira's column names (compared ignoring case and separ
     "Issue Type": ("Issue Type",), "Priority": ("Priority",), "Status": ("Status",),
     "Resolution": ("Resolution",), "Project key": ("Project key",),
 }
-LISTS = {"tags": ("Labels",), "components": ("Component/s", "Components")}
+LISTS = {"tags": ("Labels",), "components": ("Component/s", "Components"),
+         "affects_versions": ("Affects Version/s", "Affects Versions"), "fix_versions": ("Fix Version/s", "Fix Versions")}
 
 
 class JiraReader(HelpdeskReader):
@@ -46,9 +49,10 @@ class JiraReader(HelpdeskReader):
     extensions = (".csv",)
     roles = {"id": "Issue key", "created_at": "Created", "subject": "Summary", "body": ["Description"],
              "customer": "Reporter", "agent": "Assignee", "account": "Organizations"}
-    dimensions = ("tags", "components", "Issue Type", "Request Type", "Priority", "Status", "Resolution",
-                  "Project key")
-    multi_valued = ("tags", "components")
+    dimensions = ("tags", "components", "affects_versions", "fix_versions", "Issue Type", "Request Type",
+                  "Priority", "Status", "Resolution", "Project key")
+    multi_valued = ("tags", "components", "affects_versions", "fix_versions")
+    handling = ("Priority", "Status", "Resolution")
 
     def _json_records(self, text: str):
         raise InputError(f"{self.name} is not CSV: the jira source reads Jira's CSV export; read a "
@@ -64,8 +68,10 @@ class JiraReader(HelpdeskReader):
                 continue
             taken.update(keys)
             value = field_of(record, *columns)
-            if name in LISTS:
-                row[name] = multi_value_text(value if isinstance(value, list) else [value])
+            if name in LISTS:     # repeated columns, or one cell of comma-separated values
+                values = value if isinstance(value, list) else [value]
+                row[name] = multi_value_text([v.strip() for item in values if item is not None
+                                              for v in str(item).split(",")])
             else:
                 row[name] = ", ".join(map(str, value)) if isinstance(value, list) else value
         comments = [k for k in record if name_key(k) == "comment"]

@@ -68,6 +68,8 @@ class SourceMapping:
     roles: dict[str, str | list[str]]
     dimensions: list[str] = field(default_factory=list)
     multi_valued: list[str] = field(default_factory=list)
+    # dimensions that say how a ticket is handled (status, priority): kept, never evidence
+    handling: list[str] = field(default_factory=list)
     # column -> values (compared ignoring case) marking a deleted, spam or scrubbed ticket
     set_aside: dict[str, tuple[str, ...]] = field(default_factory=dict)
 

@@ -195,12 +195,12 @@ CASES: list[Case] = [
          lambda: csv_bytes([[f"{1000 + i:08d}", f"{(i % 28) + 1:02d}/0{i % 9 + 1}/2024 09:{i:02d}", query(i),
                              ["Ann Smith", "Bob Jones", "Carl Weber"][i % 3], ["Billing", "Access"][i % 2]]
                             for i in range(1, 21)],
-                           ["Case Number", "Opened", "Customer Message", "Owner", "Queue"]),
+                           ["Case Number", "Opened", "Customer Message", "Owner", "Category"]),
          tickets=20, expect="id ← Case Number, created_at ← Opened (day-first), body ← Customer Message, "
-                            "agent ← Owner; Queue is the dimension",
+                            "agent ← Owner; Category is the dimension",
          check=lambda o: (columns_report(o)["roles"] == {"id": "Case Number", "created_at": "Opened",
                                                          "body": ["Customer Message"], "agent": "Owner"}
-                          and columns_report(o)["dimensions"] == ["Queue"]
+                          and columns_report(o)["dimensions"] == ["Category"]
                           and columns_report(o)["created_at"]["order"] == "day-first")),
     Case("duplicate_ids.csv", "the same ticket id twice", lambda: csv_bytes(rows(3) + [rows(1)[0]]),
          tickets=3, quarantined=((4, "duplicate ticket id 'T1' (kept row 1)"),)),
@@ -231,9 +231,10 @@ CASES: list[Case] = [
          check=lambda o: text_of(o, "T3").endswith("See \"Steps\", 1, 2, 3.")),
     Case("bug_reports_300.csv", "300 real-text bug reports with code blocks, written by csv.writer",
          lambda: bug_report_export(300), tickets=300,
-         expect="dimensions state, priority, component, milestone, labels, comments intact",
-         check=lambda o: (columns_report(o)["dimensions"] == ["state", "priority", "component", "milestone",
-                                                              "labels", "comments"]
+         expect="dimensions component, milestone, labels, comments intact; state and priority kept as "
+                "handling attributes",
+         check=lambda o: (columns_report(o)["dimensions"] == ["component", "milestone", "labels", "comments"]
+                          and columns_report(o)["handling"] == ["state", "priority"]
                           and set(o.tickets["state"]) == {"open", "closed"})),
     Case("extra_and_short_rows.csv", "a row with an extra field, a short row, a trailing empty field",
          lambda: (b"ticket_id,subject,body,product\nT1,Card,my card is blocked,App\n"

@@ -152,7 +152,7 @@ def jira_plain(n: int = 60) -> bytes:
         rows.append([query(i).split("?")[0][:60], f"HADOOP-{1000 + i}", str(1200000 + i), "Bug",
                      ("Resolved", "Closed", "Open")[i % 3], ("Major", "Minor", "Critical")[i % 3],
                      ("Fixed", "Done", "")[i % 3], AGENTS[i % 6], AGENTS[(i + 1) % 6],
-                     f"2019-0{1 + i % 9}-{1 + i % 27:02d} 10:00", f"2019-1{i % 3}-01 10:00",
+                     f"2019-0{1 + i % 9}-{1 + i % 27:02d} 10:00", f"2019-1{i % 3}-{1 + i % 28:02d} {10 + i % 9}:{i % 60:02d}",
                      versions, ("3.1.0", "")[i % 2], ("hdfs", "yarn, common")[i % 2], query(i + 300)])
     return _csv(header, rows)
 
@@ -189,6 +189,12 @@ def _no_name_in_clear(o) -> bool:
     clear = any(cells.apply(lambda c: c.str.contains(name, regex=False)).any().any() for name in AGENTS)
     hexes = lambda column: set(o.tickets[column].str.split("-").str[1])       # noqa: E731
     return not clear and hexes("agent_id") == hexes("customer_id")
+
+
+def hadoop_shaped(n: int = 60) -> bytes:
+    """``jira_plain`` cut to the columns of gitbugs' Hadoop export (no Issue key: a plain CSV)."""
+    frame = pd.read_csv(io.BytesIO(jira_plain(n)), dtype=str, keep_default_na=False)
+    return frame.drop(columns=["Issue key", "Issue Type", "Assignee", "Reporter"]).to_csv(index=False).encode()
 
 
 def cases(Case) -> list:
@@ -228,6 +234,15 @@ def cases(Case) -> list:
              check=lambda o: (o.manifest["inputs"][0]["format"] == "jira"
                               and sorted(o.tickets["created_at"].dt.month.unique()) == [6, 7, 8, 9, 10, 11]
                               and o.manifest["columns"]["roles"]["body"] == ["Description"])),
+        Case("jira_plain_versions.csv", "a plain Jira CSV (no Issue key) with `Affects Version/s` "
+             "(`2.7.0, 2.8.0`), `Fix Version/s`, `Component/s` and the workflow fields Status, Priority, Resolution",
+             hadoop_shaped, tickets=60,
+             expect="the versions and components are multi-valued where-dimensions; Status, Priority and "
+                    "Resolution are handling attributes (`columns.handling`): kept as columns, never "
+                    "where-else evidence",
+             check=lambda o: (o.manifest["columns"]["dimensions"] == ["Affects Version/s", "Fix Version/s", "Component/s"]
+                              and o.manifest["columns"]["handling"] == ["Status", "Priority", "Resolution"]
+                              and set(o.tickets["Status"]) == {"Resolved", "Closed", "Open"})),
         Case("github_issue_nul.csv", "a GitHub issue whose pasted build log holds NUL bytes",
              github_issue_with_nul, tickets=4,
              expect="the issue is kept, its text without the NULs; the manifest counts 3 NUL bytes removed",
