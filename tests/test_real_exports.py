@@ -361,3 +361,11 @@ def test_sentences_say_nothing_of_customers_when_there_are_none():
     row = pd.Series({I.size: 99, I.n_customers: None, I.n_agents: None, I.max_tickets_per_agent: None})
     assert who_sentence(row) == "99 tickets. The tickets name no agent."
     assert "from 40 customers" in who_sentence(row.copy().set_axis(row.index).fillna({I.n_customers: 40}))
+
+
+def test_the_handling_line_of_a_brief():
+    from pipeline.reports.lines import handling_line
+
+    members = pd.DataFrame({"Status": ["Open"] * 4 + ["Closed"], "Priority": ["Critical", "Low", "Low", None, "Low"]})
+    assert handling_line(members, ["Status", "Priority", "missing"]) == "Status 80% Open · Priority 75% Low"
+    assert handling_line(members, []) is None

@@ -124,6 +124,10 @@ if segments:
     st.text(f"Segments: {segments}")
 st.text(words.agents_sentence(row))
 its_tickets = data.iceberg_tickets(shown.out, shown.run_id, iceberg_id)
+handling = data.manifest(shown.out, shown.run_id).columns.get("handling", [])
+handled = words.handling_sentence(its_tickets, handling)
+if handled:
+    st.text(f"How it is handled: {handled}")
 per_agent = views.tickets_per_agent(its_tickets)
 if len(per_agent):
     st.plotly_chart(charts.agents_histogram(per_agent), key="agents")
@@ -139,7 +143,7 @@ for ticket_id in row[I.representative_ticket_ids]:
             ui.ticket_text(by_id.at[ticket_id, T.text])
 dimensions = data.manifest(shown.out, shown.run_id).columns.get("dimensions", [])
 search = st.text_input("Search its tickets", placeholder="words or a ticket id")
-table = views.tickets_table(its_tickets, dimensions, search)
+table = views.tickets_table(its_tickets, dimensions + [h for h in handling if h not in dimensions], search)
 st.caption(f"{len(table):,} of {len(its_tickets):,} tickets · click a column heading to sort")
 st.dataframe(table, hide_index=True, column_config={
     T.membership: st.column_config.NumberColumn("similarity", format="%.2f"),
