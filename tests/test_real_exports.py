@@ -369,3 +369,11 @@ def test_the_handling_line_of_a_brief():
     members = pd.DataFrame({"Status": ["Open"] * 4 + ["Closed"], "Priority": ["Critical", "Low", "Low", None, "Low"]})
     assert handling_line(members, ["Status", "Priority", "missing"]) == "Status 80% Open · Priority 75% Low"
     assert handling_line(members, []) is None
+
+
+def test_a_jira_export_is_recognised_by_its_shape_in_any_language(tmp_path):
+    path = tmp_path / "jira_fi.csv"
+    path.write_text("Yhteenveto,Avain,Kommentti,Kommentti,Kommentti,Luotu\nVPN drops,HELP-1,a,b,,12/Mar/24 9:15 AM\n")
+    assert reader_for(path).format == "jira"
+    with pytest.raises(InputError, match=r"no text column"):      # …and its unknown names: today's message
+        read_tickets(path, Config())

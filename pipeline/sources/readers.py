@@ -10,7 +10,10 @@ is a ``FileReader`` subclass added to ``FILE_READERS``.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
+import itertools
 import re
 from pathlib import Path
 
@@ -36,6 +39,7 @@ HELPDESK_READERS: dict[str, type[HelpdeskReader]] = {
     r.format: r for r in (ZendeskReader, FreshdeskReader, JiraReader)}
 DETECT_CHARS = 65_536      # of a file's start looked at to tell a helpdesk export
 JSON_KEY = re.compile(r'"([A-Za-z_]+)"\s*:')
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}-\d+")
 
 
 def reader_for(source: str | Path | Reader | None, settings: InputConfig | None = None) -> Reader:
@@ -88,9 +92,25 @@ def detected_source(path: Path, fmt: str = "auto") -> str:
     if "issuekey" in (jira := {name_key(english_header(n.strip())) for n in names}) \
             and jira & {"issuetype", "summary"}:
         return "jira"
+    if _jira_shaped(start):
+        return "jira"
     if "via" in header and header & {"requester", "requesterid"}:
         return "zendesk"
     return "file"
+
+
+def _jira_shaped(start: str) -> bool:
+    """Jira's CSV by its shape, whatever its language: repeated columns (one per comment,
+    label, watcher) and a first row holding an issue key (``SUP-101``)."""
+    try:
+        head = list(itertools.islice(csv.reader(io.StringIO(start)), 2))
+    except csv.Error:
+        return False
+    if len(head) < 2:
+        return False
+    names = [n.strip() for n in head[0]]
+    repeated = len(names) - len(set(names))
+    return repeated >= 2 and any(ISSUE_KEY.fullmatch(v.strip()) for v in head[1])
 
 
 def source_fingerprint(source: str | Path | Reader | None, settings: InputConfig | None = None) -> str | None:
