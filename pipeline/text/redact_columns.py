@@ -59,7 +59,7 @@ PEOPLE_WORDS = frozenset({
     "assignee", "assignees", "assigned", "reporter", "reporters", "requester", "requesters", "requestor",
     "watcher", "watchers", "submitter", "author", "creator", "owner", "agent", "agents", "customer",
     "caller", "responder", "approver", "approvers", "participant", "participants", "collaborator",
-    "collaborators", "follower", "followers", "cc", "ccs"})
+    "collaborators", "follower", "followers"})
 QUALIFIERS = frozenset({"name", "names", "display", "full", "email", "emails", "mail", "id", "ids",
                         "username", "user", "login", "s", "to", "by"})
 NOT_PEOPLE = frozenset({("user", "agent")})        # a browser's user agent string
