@@ -214,9 +214,9 @@ CASES: list[Case] = [
     Case("free_text_dimension.csv", "a long free-text column that qualifies as a dimension",
          lambda: csv_bytes([r + [["Customer was told to reinstall the app and log in again. It worked.",
                                   "Refund issued after the agent checked the card transactions twice."][i % 2]]
-                            for i, r in enumerate(rows(12))], HEADER + ["resolution"]),
-         tickets=12, expect="the manifest warns that dimension `resolution` looks like free text",
-         check=lambda o: any("'resolution' looks like free text" in w for w in columns_report(o)["warnings"])),
+                            for i, r in enumerate(rows(12))], HEADER + ["notes"]),
+         tickets=12, expect="the manifest warns that dimension `notes` looks like free text",
+         check=lambda o: any("'notes' looks like free text" in w for w in columns_report(o)["warnings"])),
     # --- CSV structure
     Case("semicolon.csv", "semicolon-separated, commas inside texts",
          lambda: csv_bytes([r[:3] + [r[3] + ", really"] + r[4:] for r in rows(6)], delimiter=";"), tickets=6,
