@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.config import CleanConfig, Config, RedactConfig
+from pipeline.config import CleanConfig, Config
 from pipeline.schemas import QuarantineCols, TicketCols
 from pipeline.sources.ingest import InputError
 from pipeline.text.clean import cleaned_texts

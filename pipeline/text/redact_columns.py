@@ -43,7 +43,7 @@ from stdnum import luhn
 
 from pipeline.config import RedactConfig
 from pipeline.schemas import QuarantineCols, TicketCols
-from pipeline.text.people import NAME_PARTICLES, NAME_TOKEN, PHONE_HINT, personal_column_kind
+from pipeline.text.people import NAME_PARTICLES, NAME_TOKEN, personal_column_kind
 from pipeline.text.redact import EMAIL, CARD_FIRST_DIGITS, phone_key, pseudonym, redact_text, redacted_texts
 
 # Columns the pipeline made itself (or already redacted); never rewritten.
