@@ -13,7 +13,8 @@ characters in a row holding four digits; for an e-mail, not its local part; for 
 an address, none of its (capitalised) words. Recall is printed per kind and per
 format. False positives: placeholders put into ``--clean`` real texts without seeded data
 (per 1,000 texts), and into texts holding a number that is no personal data (dates, times,
-amounts, order numbers, epoch timestamps… — ``NOT_PII``), with examples.
+amounts, order numbers, epoch timestamps… — ``NOT_PII``), with examples. Columns last: helpdesk
+ids in id columns kept, phone numbers in a phone column pseudonymised (``column_figures``).
 """
 
 from __future__ import annotations
@@ -153,8 +154,28 @@ def main() -> None:
     print(f"\nnumbers that are not personal data ({len(NOT_PII)} kinds x 20, inside real texts): "
           f"{sum(hard.values())} of {n_hard} redacted ({1000 * sum(hard.values()) / n_hard:.1f} per 1,000)"
           + (f"; e.g. {', '.join(hard_examples)}" if hard_examples else ""))
+    column_figures(args.per_kind, rng, config)
     elapsed = time.perf_counter() - started
     print(f"\n{redacted_texts:,} texts redacted in {elapsed:.1f} s ({redacted_texts / elapsed:,.0f} texts/s)")
+
+
+def column_figures(n: int, rng: random.Random, config: RedactConfig) -> None:
+    """Columns, as ``redacted_columns`` treats them: helpdesk ids (Zendesk's 12-digit ``36…``,
+    Freshdesk's 10-digit ``50…``) in id columns must stay as they are; seeded phone numbers
+    in a phone-named column must all be pseudonymised."""
+    from pipeline.text.redact_columns import redacted_columns
+
+    ids = {"brand_id": [f"36{rng.randrange(10**10):010d}" for _ in range(n)],
+           "customer_id": [f"36{rng.randrange(10**10):010d}" for _ in range(n)],
+           "group_id": [f"50{rng.randrange(10**8):08d}" for _ in range(n)],
+           "submitter_id": [rng.randrange(360 * 10**9, 370 * 10**9) for _ in range(n)]}
+    phones = [value for value, _ in pii_values("phone", n, rng)]
+    frame = pd.DataFrame({**ids, "phone": phones})
+    redacted, _ = redacted_columns(frame, config)
+    kept = sum(int((redacted[c].astype(str) == frame[c].astype(str)).sum()) for c in ids)
+    caught = int((redacted["phone"] != frame["phone"]).sum())
+    print(f"\ncolumns: {kept:,} of {n * len(ids):,} helpdesk ids kept as written (id columns: "
+          f"{', '.join(ids)}); {caught:,} of {n:,} phone numbers in a phone column pseudonymised")
 
 
 def _context(text: str, output: str, placeholder: str) -> str:

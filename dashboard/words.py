@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from pipeline.analysis.profile import ScoreCols
+from pipeline.reports.lines import handling_line
 from pipeline.schemas import SEGMENT_CUSTOMERS, CombinationCols, TicketCols
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import IcebergCols as I
@@ -75,6 +76,18 @@ def agents_sentence(row) -> str:
     if int(n_agents) == 1:
         return f"Seen by a single agent ({int(row[I.size]):,} tickets)."
     return f"Seen by {int(n_agents):,} agents, none more than {int(most):,} time{'s' if int(most) != 1 else ''}."
+
+
+def who_sentence(row) -> str:
+    """'99 tickets from 40 customers. Seen by …' — no word about customers when the export has none."""
+    customers = row.get(I.n_customers)
+    who = f"{int(row[I.size]):,} tickets" + (f" from {int(customers):,} customers" if _given(customers) else "")
+    return f"{who}. {agents_sentence(row)}"
+
+
+def handling_sentence(tickets: pd.DataFrame, columns: list[str]) -> str | None:
+    """How an iceberg's tickets are handled (status, priority…), as the briefs say it."""
+    return handling_line(tickets, columns)
 
 
 def who_facts(row) -> list[tuple[str, str]]:

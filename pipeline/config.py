@@ -71,6 +71,8 @@ class InputConfig:
     min_year: int = setting(1990, Interval(int, 1, 9999))
     # …and so is one more than this many days after the run (9999-12-31)
     max_days_ahead: int = setting(1, COUNT)
+    # deleted / spam / scrubbed tickets (Zendesk status "deleted", Freshdesk spam): set aside unless true
+    keep_deleted: bool = setting(False)
     # which reader: file (CSV/JSONL/Parquet by format), a helpdesk export, or sql; auto: the file's shape
     source: str = setting("auto", Options(*INPUT_SOURCES), example="zendesk")
     # Zendesk/Freshdesk custom field id (or Freshdesk key) -> dimension name; others: custom_<id>
@@ -100,6 +102,8 @@ class ColumnsConfig:
     revenue: str = setting("", COLUMN, example="mrr")          # never detected; gives value_at_risk
     dimensions: list[str] = setting([], COLUMNS, example=["product", "region"])   # empty: auto-detect
     exclude: list[str] = setting([], COLUMNS, example=["agent"])                  # never used as dimensions
+    # how tickets are handled (kept as columns, never where-else evidence); empty: by the rule
+    handling: list[str] = setting([], COLUMNS, example=["status", "priority"])
     max_dimension_values: int = setting(50, COUNT)     # auto-detected dimensions have at most this many
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pipeline.sources import CsvReader
 
 # Text as helpdesk bodies hold it: quotes, delimiters, line breaks, backticks, any script
-# (control characters aside from tab, CR and LF: a NUL is quarantined by design).
+# (control characters aside from tab, CR and LF: a NUL is removed by ingest and counted).
 PIECES = st.one_of(st.sampled_from(list(",;\t|\"'`\n\r{}[]#*<>&=+-@\\ ") + ["\r\n", "```", '""', ", "]),
                    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8))
 # A text ending in a bare CR is left out: with QUOTE_MINIMAL and "\n" line endings both writers

@@ -47,8 +47,10 @@ def test_zendesk_pages_map_onto_the_ticket_contract():
     assert result.roles == {"id": "id", "created_at": "created_at", "subject": "subject",
                             "body": ["description"], "customer": "requester_id",
                             "account": "organization_id", "agent": "assignee_id"}
-    assert result.dimensions == ["via.channel", "group_id", "brand_id", "priority", "type", "status", "tags",
-                                 "satisfaction_rating.score", "product", "custom_360002", "custom_360003"]
+    assert result.dimensions == ["via.channel", "brand_id", "type", "tags", "product", "custom_360002",
+                                 "custom_360003"]
+    # How a ticket is handled is kept, never where-else evidence (pipeline.sources.attributes).
+    assert result.handling == ["group_id", "priority", "status", "satisfaction_rating.score"]
     assert result.multi_valued == ["tags", "custom_360003"]
     t = result.tickets.set_index(TicketCols.ticket_id)
     assert t.loc["101", "via.channel"] == "email" and t.loc["102", "via.channel"] == "web"
@@ -86,7 +88,8 @@ def test_zendesk_csv_export(tmp_path):
     result = read_tickets(FIXTURES / "zendesk_export.csv", Config())
     assert result.roles["customer"] == "requester_id" and result.roles["agent"] == "assignee"
     assert result.roles["account"] == "organization"
-    assert {"via.channel", "group", "type", "tags", "satisfaction_rating.score"} <= set(result.dimensions)
+    assert {"via.channel", "type", "tags"} <= set(result.dimensions)
+    assert {"group", "satisfaction_rating.score"} <= set(result.handling)
     t = result.tickets.set_index(TicketCols.ticket_id)
     assert multi_values(t.loc["301", "tags"]) == ["billing", "card_declined"]
     assert t.loc["302", "via.channel"] == "Web form"
@@ -145,7 +148,8 @@ def test_jira_repeated_columns_become_lists_and_dates_are_read():
                             "body": ["Description"], "customer": "Reporter", "agent": "Assignee",
                             "account": "Organizations"}
     assert result.multi_valued == ["tags", "components"]
-    assert {"Issue Type", "Request Type", "Priority", "Status"} <= set(result.dimensions)
+    assert {"Issue Type", "Request Type"} <= set(result.dimensions)
+    assert {"Priority", "Status"} <= set(result.handling) and not {"Priority", "Status"} & set(result.dimensions)
     t = result.tickets.set_index(TicketCols.ticket_id)
     assert multi_values(t.loc["HELP-103", "tags"]) == ["access", "network", "vpn"]   # 3 Labels columns
     assert multi_values(t.loc["HELP-101", "components"]) == ["Network", "Remote access"]
@@ -300,7 +304,8 @@ def test_zendesk_export_end_to_end_profiles_tags_and_channels(tmp_path):
     assert manifest["inputs"][0]["format"] == "zendesk" and manifest["counts"]["rows_read"] == 90
     assert manifest["columns"]["multi_valued"] == ["tags"]
     attributes = pd.read_parquet(run / "attributes.parquet")
-    assert {"tags", "via.channel", "plan", "priority"} <= set(attributes[A.dimension])
+    assert {"tags", "via.channel", "plan"} <= set(attributes[A.dimension])
+    assert "priority" not in set(attributes[A.dimension])          # handling, not where-else evidence
     assert {"billing", "login", "vip"} <= set(attributes.loc[attributes[A.dimension] == "tags", A.value])
     tickets = pd.read_parquet(run / "tickets.parquet")
     assert not tickets["requester.email"].str.contains("@").any()       # pseudonymised

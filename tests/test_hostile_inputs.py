@@ -81,7 +81,8 @@ def test_a_3000_issue_bug_report_export_is_read_exactly(tmp_path):
     result = read_tickets(path, Config())
     assert (result.rows_read, len(result.tickets), len(result.quarantine)) == (3000, 3000, 0)
     assert result.source["dialect"]["chosen"] == "standard"
-    assert result.dimensions == ["state", "priority", "component", "milestone", "labels", "comments"]
+    assert result.dimensions == ["component", "milestone", "labels", "comments"]
+    assert result.handling == ["state", "priority"]         # how an issue is handled: kept, not evidence
     assert set(result.tickets["state"]) == {"open", "closed"}
     assert set(result.tickets["priority"]) == {"P0", "P1", "P2", "P3"}
     assert result.tickets["text"].str.contains("```python\nclient = Client(", regex=False).all()

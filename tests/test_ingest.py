@@ -164,14 +164,14 @@ def test_dates_in_several_formats_and_epochs(tmp_path):
 
 
 def test_integer_codes_with_gaps_are_still_dimensions(tmp_path):
-    lines = [json.dumps({"id": i, "body": f"text {i}", "priority": [1, 2, None][i % 3]}) for i in range(12)]
+    lines = [json.dumps({"id": i, "body": f"text {i}", "tier": [1, 2, None][i % 3]}) for i in range(12)]
     result = read_tickets(write(tmp_path, "t.jsonl", "\n".join(lines)), Config())
-    assert result.dimensions == ["priority"]
-    assert result.tickets["priority"].dropna().unique().tolist() == ["1", "2"]
+    assert result.dimensions == ["tier"]
+    assert result.tickets["tier"].dropna().unique().tolist() == ["1", "2"]
 
 
 def test_columns_mapped_by_a_toml_config(tmp_path):
-    header = ["Case Number", "Opened", "Short", "Long 1", "Long 2", "Queue"]
+    header = ["Case Number", "Opened", "Short", "Long 1", "Long 2", "Category"]
     rows = [["C-1", "2024-02-01", "VPN", "Drops every hour", "on Windows", "IT"],
             ["C-2", "2024-02-02", "VPN", "Drops again", "", "IT"],
             ["C-3", "2024-02-03", "Mail", "Quota full", "", "Ops"],
@@ -185,7 +185,7 @@ def test_columns_mapped_by_a_toml_config(tmp_path):
                             "body": ["Long 1", "Long 2"]}
     assert result.tickets[TicketCols.text][0] == "VPN\n\nDrops every hour\n\non Windows"
     assert result.tickets[TicketCols.ticket_id].tolist() == ["C-1", "C-2", "C-3", "C-4"]
-    assert result.dimensions == ["Queue"]
+    assert result.dimensions == ["Category"]
 
 
 def test_a_configured_column_missing_from_the_file_is_named(tmp_path):
@@ -429,7 +429,7 @@ def test_read_tickets_is_pure_over_any_reader():
     assert_accounted(result)
 
 
-NEW_USER_HEADER = ["Case Number", "Opened", "Customer Message", "Owner", "Queue"]
+NEW_USER_HEADER = ["Case Number", "Opened", "Customer Message", "Owner", "Category"]
 NEW_USER_ROWS = [[f"{1000 + i:08d}", f"{i + 10}/01/2024 09:00", f"My card was declined, attempt {i}",
                   ["Ann Smith", "Bob Jones"][i % 2], ["Billing", "Access"][i % 2]] for i in range(8)]
 
@@ -441,12 +441,12 @@ def test_a_new_users_export_is_mapped_and_the_dry_run_says_so(tmp_path, capsys):
     result = read_tickets(path, Config())
     assert result.roles == {"id": "Case Number", "created_at": "Opened", "body": ["Customer Message"],
                             "agent": "Owner"}
-    assert result.dimensions == ["Queue"] and result.warnings == []
+    assert result.dimensions == ["Category"] and result.warnings == []
     assert result.dates["order"] == "day-first" and result.dates["formats"] == {"day-first": 8}
     assert main(["run", "--input", str(path), "--out", str(tmp_path / "out"), "--dry-run"]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert "Columns: id ← 'Case Number'; created_at ← 'Opened'; body ← 'Customer Message'; agent ← 'Owner'." in printed
-    assert "Dimensions: Queue." in printed
+    assert "Dimensions: Category." in printed
     assert any(line.startswith("Dates ('Opened'): 8 day-first; day-first (decided by 5 value(s) such as '13/01/2024 09:00')") for line in printed)
 
 

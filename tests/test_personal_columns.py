@@ -62,8 +62,8 @@ def test_every_column_is_redacted_or_pseudonymised():
     before = tickets.copy()
     redacted, counts = redacted_columns(tickets, RedactConfig())
     pd.testing.assert_frame_equal(tickets, before)                 # pure
-    assert redacted["customer_id"][0].startswith("cust-") and redacted["customer_id"][1].startswith("cust-")
-    assert redacted["customer_id"][2] == "C-1"
+    # One value holds personal data: the whole column is pseudonymised, never half of it.
+    assert redacted["customer_id"].str.startswith("cust-").all() and redacted["customer_id"].nunique() == 3
     assert redacted["agent_id"].str.startswith("agent-").all() and redacted["agent_id"].nunique() == 3
     assert redacted["owner"].str.startswith("person-").all() and redacted["owner"].nunique() == 2
     assert redacted["requester.email"].str.startswith("email-").all()

@@ -66,9 +66,7 @@ with st.container(border=True):
     st.text("Where: " + (words.evidence_sentence(evidence.iloc[0]) if len(evidence)
                          else "no dimension value is over-represented."))
     st.text("What caused it: " + words.when_sentence(row))
-    st.text(f"Who: {int(row[I.size]):,} tickets"
-            + (f" from {int(row[I.n_customers]):,} customers. " if pd.notna(row[I.n_customers]) else ". ")
-            + words.agents_sentence(row))
+    st.text("Who: " + words.who_sentence(row))
 st.text(words.score_sentence(row))
 st.dataframe(pd.DataFrame([{"component": name, "value": value, "what it means": why}
                            for name, value, why in words.score_parts(row)]),
@@ -130,6 +128,10 @@ if segments:
     st.text(f"Segments: {segments}")
 st.text(words.agents_sentence(row))
 its_tickets = data.iceberg_tickets(shown.out, shown.run_id, iceberg_id)
+handling = data.manifest(shown.out, shown.run_id).columns.get("handling", [])
+handled = words.handling_sentence(its_tickets, handling)
+if handled:
+    st.text(f"How it is handled: {handled}")
 per_agent = views.tickets_per_agent(its_tickets)
 if len(per_agent):
     st.plotly_chart(charts.agents_histogram(per_agent), key="agents")
@@ -145,7 +147,7 @@ for ticket_id in row[I.representative_ticket_ids]:
             ui.ticket_text(by_id.at[ticket_id, T.text])
 dimensions = data.manifest(shown.out, shown.run_id).columns.get("dimensions", [])
 search = st.text_input("Search its tickets", placeholder="words or a ticket id")
-table = views.tickets_table(its_tickets, dimensions, search)
+table = views.tickets_table(its_tickets, dimensions + [h for h in handling if h not in dimensions], search)
 st.caption(f"{len(table):,} of {len(its_tickets):,} tickets · click a column heading to sort")
 st.dataframe(table, hide_index=True, column_config={
     T.membership: st.column_config.NumberColumn("similarity", format="%.2f"),

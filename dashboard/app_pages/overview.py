@@ -77,9 +77,7 @@ with st.container(border=True):
     lines = [("Where", words.evidence_sentence(top_evidence.iloc[0])
               if len(top_evidence) else "No dimension value is over-represented."),
              ("When", words.when_sentence(top)),
-             ("Who", f"{int(top[I.size]):,} tickets from "
-                     f"{int(top[I.n_customers]) if pd.notna(top[I.n_customers]) else '–'} customers. "
-                     + words.agents_sentence(top))]
+             ("Who", words.who_sentence(top))]
     for label, sentence in lines:
         st.text(f"{label}: {sentence}")
     st.page_link(st.session_state["pages"]["detail"], label="Open its where / what caused / who",

@@ -84,6 +84,8 @@ def _who_rows(b: Brief) -> list[tuple[str, str]]:
         rows.append(("Value at risk", f"{r[I.value_at_risk]:,.0f}"))
     if lines.present(r.get(I.n_agents)):
         rows.append(("Agents", f"{r[I.n_agents]:,}; the most any one saw: {r[I.max_tickets_per_agent]:,}"))
+    if b.handling:
+        rows.append(("How it is handled", b.handling))
     return rows
 
 

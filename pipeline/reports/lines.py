@@ -55,6 +55,21 @@ def where_line(rows: pd.DataFrame) -> str:
     return "; ".join(attribute_text(r) for _, r in rows.iterrows())
 
 
+def handling_line(members: pd.DataFrame, columns: list[str]) -> str | None:
+    """How an iceberg's tickets are handled, the most common value of each handling
+    attribute: ``Status 80 % Open · Priority 30 % Critical``; None without any."""
+    parts = []
+    for column in columns:
+        if column not in members:
+            continue
+        values = members[column].dropna().astype(str)
+        values = values[values.str.strip() != ""]
+        if len(values):
+            shares = values.value_counts(normalize=True)
+            parts.append(f"{column} {pct(shares.iloc[0])} {shares.index[0]}")
+    return " · ".join(parts) or None
+
+
 def who_line(r: Mapping) -> str:
     """``49 tickets, 44 customers, 24 agents (at most 5 each); value at risk 1,200``."""
     who = f"{r[I.size]:,} tickets"

@@ -63,6 +63,8 @@ def _brief(report: Report, b: Brief, *, level: int) -> str:
     out += [f"*Why it ranks here:* {md(b.score)}", "", f"{h}# Who is affected", "", f"- {md(b.who)}"]
     if b.segments:
         out.append(f"- Segments: {md(b.segments)}")
+    if b.handling:
+        out.append(f"- How it is handled: {md(b.handling)}")
     out += ["", f"{h}# When", "", f"- {md(b.when.capitalize())}"]
     if b.events:
         out.append(f"- Events near the onset: {md(b.events)}")

@@ -69,6 +69,7 @@ class Brief:
     score: str                # the score in its parts and what pushed it up
     quotes: list[Quote]
     ticket_ids: list[str]     # oldest first
+    handling: str | None = None   # how its tickets are handled (``lines.handling_line``)
 
     @property
     def iceberg_id(self) -> str:
@@ -166,7 +167,13 @@ def ticket_columns(run) -> list[str]:
     columns = [T.ticket_id, T.iceberg_id, T.created_at, T.membership]
     columns += [column for role, column in _ROLE_COLUMNS.items() if roles.get(role)]
     columns += [d for d in dimensions if d not in columns]
+    columns += [h for h in handling_columns(run) if h not in columns]
     return columns + [T.text]
+
+
+def handling_columns(run) -> list[str]:
+    """The run's handling attributes (status, priority…: ``columns.handling`` in the manifest)."""
+    return list(run.manifest.columns.get("handling", [])) if run.manifest.columns else []
 
 
 def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Report:
@@ -185,8 +192,13 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
     tickets = run.table("tickets", columns)[members].sort_values([T.created_at, T.ticket_id], kind="stable")
     created = everyone[T.created_at].dropna()
     config = run.config.to_dict()
+<<<<<<< HEAD
     themes = run.themes if hasattr(run, "themes") else None
     briefs = [_brief(r, evidence, attributes, timeline, tickets, themes)
+=======
+    handling = handling_columns(run)
+    briefs = [_brief(r, evidence, attributes, timeline, tickets, handling)
+>>>>>>> issue-17
               for r in chosen.to_dict(orient="records")]
     return Report(
         run_id=run.run_id, finished_at=run.manifest.finished_at,
@@ -199,12 +211,16 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
         manifest=run.manifest.to_dict(), briefs=briefs,
         evidence=_in_order(evidence, ids), tickets=tickets.reset_index(drop=True),
         dimensions=[c for c in columns if c not in (T.ticket_id, T.iceberg_id, T.created_at, T.membership,
-                                                    T.text, *_ROLE_COLUMNS.values())],
+                                                    T.text, *_ROLE_COLUMNS.values(), *handling)],
     )
 
 
 def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: pd.DataFrame,
+<<<<<<< HEAD
            tickets: pd.DataFrame, themes: pd.DataFrame | None = None) -> Brief:
+=======
+           tickets: pd.DataFrame, handling: list[str] = ()) -> Brief:
+>>>>>>> issue-17
     iceberg_id = r[I.iceberg_id]
     name = r.get(CU.name) if lines.present(r.get(CU.name)) else r[I.label]
     own_evidence = evidence[evidence[A.iceberg_id] == iceberg_id]
@@ -233,6 +249,7 @@ def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: 
         theme=lines.theme_line(themes, r.get(I.theme_id), iceberg_id),
         score=lines.score_line(r, lines.top_value(own_evidence)), quotes=representative_quotes(members, list(r[I.representative_ticket_ids])),
         ticket_ids=members[T.ticket_id].astype(str).tolist(),
+        handling=lines.handling_line(members, list(handling)),
     )
 
 

@@ -36,6 +36,8 @@ def brief_text(report: Report, brief: Brief, *, width: int | None = WIDTH, ticke
         out.append(f"  {r['n_repeat_customers']:,} customers wrote more than once")
     if brief.segments:
         out.append(f"  segments: {brief.segments}")
+    if brief.handling:
+        out.append(f"  handled: {brief.handling}")
     out += ["", "When", f"  {brief.when}"]
     if brief.events:
         out += _wrapped(f"events: {brief.events}", indent="  ")

@@ -54,14 +54,13 @@ class CsvReader(FileReader):
         positions: list[int] = []
         rejected: list[dict[str, Any]] = []
         fallback_rows = 0
-        has_nul = "\x00" in text
         for number, record in enumerate(found[1:], start=1):
             if stand_in:
                 record = _restored(record, stand_in)
             if decoded.fallback_lines and any(n in decoded.fallback_lines
                                               for n in range(record.first_line, record.last_line + 1)):
                 fallback_rows += 1
-            reason = _rejection(record, len(names), has_nul)
+            reason = _rejection(record, len(names))
             if reason:
                 raw = record.raw or fmt["delimiter"].join(record.fields or [])
                 rejected.append(rejected_record(raw.replace("\x00", "\ufffd"), reason, number))
@@ -85,14 +84,11 @@ def _restored(record: Record, stand_in: str) -> Record:
     return dataclasses.replace(record, fields=fields, raw=record.raw.replace(stand_in, "\r"))
 
 
-def _rejection(record: Record, n_fields: int, has_nul: bool = True) -> str:
-    """Why a record is not a row: unreadable, a NUL byte, or fields beyond the header's; "" when fine."""
+def _rejection(record: Record, n_fields: int) -> str:
+    """Why a record is not a row: unreadable, or fields beyond the header's; "" when fine.
+    (A NUL byte inside a field is no reason: ``read_tickets`` removes and counts it.)"""
     if record.fields is None:
         return record.reason
-    if has_nul and any("\x00" in value for value in record.fields):
-        lines = (f"line {record.first_line}" if record.first_line == record.last_line
-                 else f"lines {record.first_line}-{record.last_line}")
-        return f"a NUL byte on {lines} (binary data in a text field)"
     if len(record.fields) > n_fields and any(v.strip() for v in record.fields[n_fields:]):
         return f"expected {n_fields} fields, found {len(record.fields)}"
     return ""

@@ -4,7 +4,7 @@
 value: a value such as ``13/01/2024`` (only day-first reads it) or ``01/13/2024`` (only
 month-first) settles the order for every value of the column, and a column with no such
 value is read as ``[input] date_order`` says (month-first when "auto"; the report says it
-was a guess). Values that contradict the column's order are rejected, not read the other
+was a guess; ``pipeline.sources.date_order`` then looks for other evidence). Values that contradict the column's order are rejected, not read the other
 way. Epoch seconds and milliseconds are recognised by their magnitude. A date before
 ``input.min_year`` or more than ``input.max_days_ahead`` days after the run is implausible
 (``9999-12-31``, ``1970-01-01`` placeholders) and rejected with a reason, so the timeline
@@ -29,6 +29,7 @@ NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:(?:[ T]
 EPOCH = re.compile(r"\d{9,13}(?:\.\d+)?")
 MILLISECONDS = 1e11       # an epoch above this in seconds would be after the year 5138
 LEADING_YEAR = re.compile(r"[+-]?(\d{4,})-")
+UNDECIDED = "nothing: no value tells (month-first assumed)"   # see pipeline.sources.date_order
 SHOWN_CHARS = 120          # a reason quotes this much of the raw value, cut between words
 
 
@@ -129,7 +130,7 @@ def _numeric_dates(parts: pd.DataFrame, text: pd.Series, order: str, problems: p
         evidence = day_first_only if chosen == "day-first" else month_first_only
         report["order"] = chosen
         report["order_decided_by"] = (f"{int(evidence.sum())} value(s) such as {text[evidence.idxmax()]!r}"
-                                      if evidence.any() else "nothing: no value tells (month-first assumed)")
+                                      if evidence.any() else UNDECIDED)
     else:
         chosen = order
         report["order"] = chosen

@@ -3,7 +3,7 @@ them, or JSON Lines).
 
 Mapped: ``id``, ``created_at``, ``subject``, ``description_text`` (else the HTML
 ``description``, converted to text) as the body, ``requester_id`` (customer),
-``company_id`` (account), ``responder_id`` (agent). ``source``, ``status`` and
+``company_id`` (account), ``responder_id`` (agent); the older ``ticket_type`` is ``type``. ``source``, ``status`` and
 ``priority`` are integer codes, decoded with the tables of Freshdesk's API reference
 (a code outside them, such as a custom status, is kept as ``status 6``); ``tags`` is a
 multi-valued dimension; ``custom_fields`` (``{"cf_product": "Pro"}``) become one column
@@ -32,6 +32,8 @@ class FreshdeskReader(HelpdeskReader):
              "customer": "requester_id", "account": "company_id", "agent": "responder_id"}
     dimensions = ("source", "status", "priority", "type", "group_id", "product_id", "tags")
     multi_valued = ("tags",)
+    handling = ("status", "priority", "group_id")
+    set_aside = {"spam": ("true",), "deleted": ("true",)}
 
     def _csv_records(self, data: bytes):
         raise InputError(f"{self.name} is not JSON: the freshdesk source reads the tickets as "
@@ -43,6 +45,10 @@ class FreshdeskReader(HelpdeskReader):
         custom = record.pop("custom_fields", None) or {}
         if not isinstance(custom, dict):
             raise Malformed(f"custom_fields is a JSON {type(custom).__name__}, not an object")
+        if "ticket_type" in record:      # the older v2 name of ``type``
+            kind = record.pop("ticket_type")
+            if record.get("type") is None:
+                record["type"] = kind
         html = record.pop("description", None)
         if record.get("description_text") in (None, "") and html:
             # Quoted replies are kept: the clean stage removes them as it does from any body.

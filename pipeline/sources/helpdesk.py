@@ -37,6 +37,8 @@ class HelpdeskReader(FileReader):
     roles: ClassVar[dict[str, str | list[str]]] = {}     # role -> the column ``_row`` names it
     dimensions: ClassVar[tuple[str, ...]] = ()
     multi_valued: ClassVar[tuple[str, ...]] = ()
+    set_aside: ClassVar[dict[str, tuple[str, ...]]] = {}   # field -> values of a deleted / spam ticket
+    handling: ClassVar[tuple[str, ...]] = ()      # of the dimensions: how a ticket is handled
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,7 +80,9 @@ class HelpdeskReader(FileReader):
         dimensions = [d for d in self.dimensions if d in present] + list(self._extra_dimensions)
         multi = [d for d in self.multi_valued if d in present] + [
             d for d, multi in self._extra_dimensions.items() if multi]
-        return SourceMapping(roles=roles, dimensions=dimensions, multi_valued=multi)
+        return SourceMapping(roles=roles, dimensions=dimensions, multi_valued=multi,
+                             handling=[d for d in self.handling if d in present],
+                             set_aside={c: v for c, v in self.set_aside.items() if c in present})
 
     def _row(self, record: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

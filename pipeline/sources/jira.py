@@ -2,15 +2,19 @@
 
 Jira writes a list as repeated columns — one ``Labels`` column per label, one
 ``Component/s`` or ``Comment`` per value — which a dict reader would collapse to the last
-one; here every repeated column is collected into one list. Mapped: ``Issue key`` → id,
+one; here every repeated column is collected into one list (a cell of comma-separated values
+too). Mapped: ``Issue key`` → id,
 ``Summary`` → subject, ``Description`` → body, ``Reporter`` → customer, ``Assignee`` →
 agent, ``Created`` → created_at, ``Organizations`` (or ``Custom field (Organizations)``) →
-account; dimensions ``tags`` (the labels), ``components``, ``Priority``, ``Status``,
-``Issue Type``, ``Request Type`` (or ``Customer Request Type``, as a custom field too),
-``Resolution``, ``Project key``. Dates in Jira's formats (``12/Mar/24 9:15 AM``,
+account; dimensions ``tags`` (the labels), ``components``, ``affects_versions``,
+``fix_versions``, ``Issue Type``, ``Request Type`` (or ``Customer Request Type``, as a custom
+field too), ``Project key``; handling attributes ``Priority``, ``Status``, ``Resolution``
+(``pipeline.sources.attributes``). Dates in Jira's formats (``12/Mar/24 9:15 AM``,
 ``2024-03-12 09:15``) are read exactly and passed on as ISO 8601; other dates are read
 by ``pipeline.sources.dates`` like any column's. Comments (``12/Mar/24 9:15 AM;jsmith;text``)
-keep their text only, as a JSON list in ``comments``.
+keep their text only, as a JSON list in ``comments``. An export in another UI language
+(Portuguese ``Resumo``, ``Chave da item``, ``Criado``, dates ``05/set/23 9:50 AM``) is read
+the same way: its header and months are put in English by ``pipeline.sources.jira_locales``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 from pipeline.errors import InputError
 from pipeline.schemas import multi_value_text
 from pipeline.sources.helpdesk import HelpdeskReader, field_of
+from pipeline.sources.jira_locales import english_date, english_header
 from pipeline.sources.roles import name_key
 
 JIRA_DATE_FORMATS = ("%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%d/%b/%y %H:%M", "%Y-%m-%d %H:%M",
@@ -35,7 +40,8 @@ FIELDS = {   # our name -> Jira's column names (compared ignoring case and separ
     "Issue Type": ("Issue Type",), "Priority": ("Priority",), "Status": ("Status",),
     "Resolution": ("Resolution",), "Project key": ("Project key",),
 }
-LISTS = {"tags": ("Labels",), "components": ("Component/s", "Components")}
+LISTS = {"tags": ("Labels",), "components": ("Component/s", "Components"),
+         "affects_versions": ("Affects Version/s", "Affects Versions"), "fix_versions": ("Fix Version/s", "Fix Versions")}
 
 
 class JiraReader(HelpdeskReader):
@@ -43,15 +49,17 @@ class JiraReader(HelpdeskReader):
     extensions = (".csv",)
     roles = {"id": "Issue key", "created_at": "Created", "subject": "Summary", "body": ["Description"],
              "customer": "Reporter", "agent": "Assignee", "account": "Organizations"}
-    dimensions = ("tags", "components", "Issue Type", "Request Type", "Priority", "Status", "Resolution",
-                  "Project key")
-    multi_valued = ("tags", "components")
+    dimensions = ("tags", "components", "affects_versions", "fix_versions", "Issue Type", "Request Type",
+                  "Priority", "Status", "Resolution", "Project key")
+    multi_valued = ("tags", "components", "affects_versions", "fix_versions")
+    handling = ("Priority", "Status", "Resolution")
 
     def _json_records(self, text: str):
         raise InputError(f"{self.name} is not CSV: the jira source reads Jira's CSV export; read a "
                          "JSON export with [input] source = \"file\"")
 
     def _row(self, record: dict[str, Any]) -> dict[str, Any]:
+        record = english_record(record)
         row: dict[str, Any] = {}
         taken: set[str] = set()
         for name, columns in {**FIELDS, **LISTS}.items():
@@ -60,8 +68,10 @@ class JiraReader(HelpdeskReader):
                 continue
             taken.update(keys)
             value = field_of(record, *columns)
-            if name in LISTS:
-                row[name] = multi_value_text(value if isinstance(value, list) else [value])
+            if name in LISTS:     # repeated columns, or one cell of comma-separated values
+                values = value if isinstance(value, list) else [value]
+                row[name] = multi_value_text([v.strip() for item in values if item is not None
+                                              for v in str(item).split(",")])
             else:
                 row[name] = ", ".join(map(str, value)) if isinstance(value, list) else value
         comments = [k for k in record if name_key(k) == "comment"]
@@ -79,14 +89,26 @@ class JiraReader(HelpdeskReader):
         return row
 
 
+def english_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A record of a localised export with its columns under Jira's English names
+    (``pipeline.sources.jira_locales``); a name taken already keeps its own."""
+    renamed: dict[str, Any] = {}
+    for name, value in record.items():
+        english = english_header(name)
+        taken = english in renamed or (english != name and english in record)
+        renamed[name if taken else english] = value
+    return renamed
+
+
 def jira_date(text: str) -> str:
-    """A date in one of Jira's export formats as ISO 8601; any other text as it is."""
-    value = " ".join(text.split())
-    for fmt in JIRA_DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).isoformat()
-        except ValueError:
-            continue
+    """A date in one of Jira's export formats, its month in English or in the export's
+    language (``05/set/23 9:50 AM``), as ISO 8601; any other text as it is."""
+    for value in dict.fromkeys((" ".join(text.split()), english_date(text))):
+        for fmt in JIRA_DATE_FORMATS:
+            try:
+                return datetime.strptime(value, fmt).isoformat()
+            except ValueError:
+                continue
     return text
 
 

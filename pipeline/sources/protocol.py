@@ -62,11 +62,16 @@ class SourceMapping:
     them onto the ticket contract: ``roles`` (role -> column, a list for body; ``[columns]``
     settings still win), the ``dimensions`` to profile (used instead of auto-detection unless
     ``[columns] dimensions`` is set) and which of them are ``multi_valued``: their cells hold
-    a JSON array of strings (``["billing", "vip"]``) and a ticket counts under each value."""
+    a JSON array of strings (``["billing", "vip"]``) and a ticket counts under each value;
+    ``set_aside``: the fields whose values mark a ticket that is no ticket (deleted, spam)."""
 
     roles: dict[str, str | list[str]]
     dimensions: list[str] = field(default_factory=list)
     multi_valued: list[str] = field(default_factory=list)
+    # dimensions that say how a ticket is handled (status, priority): kept, never evidence
+    handling: list[str] = field(default_factory=list)
+    # column -> values (compared ignoring case) marking a deleted, spam or scrubbed ticket
+    set_aside: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @runtime_checkable

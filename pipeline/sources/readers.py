@@ -10,7 +10,10 @@ is a ``FileReader`` subclass added to ``FILE_READERS``.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
+import itertools
 import re
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from pipeline.sources.files import GZIP_MAGIC, FileReader
 from pipeline.sources.freshdesk import FreshdeskReader
 from pipeline.sources.helpdesk import HelpdeskReader
 from pipeline.sources.jira import JiraReader
+from pipeline.sources.jira_locales import english_header
 from pipeline.sources.jsonl_reader import JsonlReader
 from pipeline.sources.parquet_reader import ParquetReader
 from pipeline.sources.protocol import Reader
@@ -35,6 +39,7 @@ HELPDESK_READERS: dict[str, type[HelpdeskReader]] = {
     r.format: r for r in (ZendeskReader, FreshdeskReader, JiraReader)}
 DETECT_CHARS = 65_536      # of a file's start looked at to tell a helpdesk export
 JSON_KEY = re.compile(r'"([A-Za-z_]+)"\s*:')
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}-\d+")
 
 
 def reader_for(source: str | Path | Reader | None, settings: InputConfig | None = None) -> Reader:
@@ -61,8 +66,8 @@ def reader_for(source: str | Path | Reader | None, settings: InputConfig | None 
 def detected_source(path: Path, fmt: str = "auto") -> str:
     """``zendesk``, ``freshdesk`` or ``jira`` when the file's start has that export's fields
     (JSON: Freshdesk's ``description_text``/``responder_id``, else Zendesk's ``via`` with
-    ``requester_id``; CSV: Jira's ``Issue key`` and ``Issue Type``, Zendesk's ``Via`` with
-    ``Requester``), else ``file``."""
+    ``requester_id``; CSV: Jira's ``Issue key`` with ``Issue Type`` or ``Summary``, in any of
+    the UI languages ``jira_locales`` knows, Zendesk's ``Via`` with ``Requester``), else ``file``."""
     kind = input_format(path, fmt)
     if kind == "parquet":
         return "file"
@@ -82,12 +87,30 @@ def detected_source(path: Path, fmt: str = "auto") -> str:
         if "requester_id" in keys and re.search(r'"via"\s*:\s*\{', start):
             return "zendesk"
         return "file"
-    header = {name_key(n) for n in re.split(r"[,;\t|]", start.split("\n", 1)[0].replace('"', ""))}
-    if {"issuekey", "issuetype"} <= header:
+    names = re.split(r"[,;\t|]", start.split("\n", 1)[0].replace('"', ""))
+    header = {name_key(n) for n in names}
+    if "issuekey" in (jira := {name_key(english_header(n.strip())) for n in names}) \
+            and jira & {"issuetype", "summary"}:
+        return "jira"
+    if _jira_shaped(start):
         return "jira"
     if "via" in header and header & {"requester", "requesterid"}:
         return "zendesk"
     return "file"
+
+
+def _jira_shaped(start: str) -> bool:
+    """Jira's CSV by its shape, whatever its language: repeated columns (one per comment,
+    label, watcher) and a first row holding an issue key (``SUP-101``)."""
+    try:
+        head = list(itertools.islice(csv.reader(io.StringIO(start)), 2))
+    except csv.Error:
+        return False
+    if len(head) < 2:
+        return False
+    names = [n.strip() for n in head[0]]
+    repeated = len(names) - len(set(names))
+    return repeated >= 2 and any(ISSUE_KEY.fullmatch(v.strip()) for v in head[1])
 
 
 def source_fingerprint(source: str | Path | Reader | None, settings: InputConfig | None = None) -> str | None:

@@ -124,6 +124,10 @@ def dimension_columns(raw: pd.DataFrame, roles: Roles, settings: ColumnsConfig, 
         values = raw[column]
         if column in used or column in excluded or is_measurement(values):
             continue
+        if column in multi_valued:          # list fields (Affects Version/s): any number of values
+            if stripped(values).notna().any():
+                dimensions.append(column)
+            continue
         present = stripped(values).dropna()
         if len(present) and present.head(1000).str.match(JSON_CONTAINER).all() \
                 and present.str.match(JSON_CONTAINER).all():

@@ -10,20 +10,54 @@ import pandas as pd
 from pipeline.schemas import QuarantineCols, TicketCols
 from pipeline.sources.protocol import RAW_LINE
 from pipeline.sources.roles import (RESERVED_QUARANTINE_NAMES, RESERVED_TICKET_NAMES, ROLE_OUTPUT,
-                                    Roles, dimension_name, output_name, role_columns)
+                                    Roles, dimension_name, name_key, output_name, role_columns)
 from pipeline.sources.dates import ParsedDates, created_timestamps
 from pipeline.sources.values import as_str, revenue_numbers, stated_numbers, stripped
 
 
+# A plain file's status column (by name) with one of these values marks a ticket that is none.
+STATUS_COLUMNS = ("status", "state", "ticketstatus", "ticketstate")
+NOT_A_TICKET = ("deleted", "spam", "trash", "scrubbed")
+SET_ASIDE = "set aside: "       # how the reasons of rows that are no tickets begin
+
+
+def set_aside_reasons(raw: pd.DataFrame, marks: dict[str, tuple[str, ...]] | None) -> pd.Series:
+    """Why each row is no ticket — deleted, spam or scrubbed — as ``set aside: deleted ticket
+    (status = 'deleted')``; None for the others. ``marks``: a helpdesk reader's fields and
+    values (``SourceMapping.set_aside``); None (a plain file): a status column by name
+    (``STATUS_COLUMNS``) whose value is one of ``NOT_A_TICKET``."""
+    if marks is None:
+        marks = {c: NOT_A_TICKET for c in raw.columns if name_key(str(c)) in STATUS_COLUMNS}
+    reasons = pd.Series(None, index=raw.index, dtype=object)
+    for column, values in marks.items():
+        if column not in raw.columns:
+            continue
+        text = stripped(raw[column])
+        hit = reasons.isna() & text.str.lower().isin({v.lower() for v in values})
+        if hit.any():
+            reasons[hit] = [f"{SET_ASIDE}{_what(str(column), v)} ticket ({column} = {v!r})" for v in text[hit]]
+    return reasons
+
+
+def _what(column: str, value: str) -> str:
+    value = value.lower()
+    if "spam" in (value, column.lower()):
+        return "spam"
+    return "scrubbed" if value == "scrubbed" else "deleted"
+
+
 def split_rows(raw: pd.DataFrame, roles: Roles, dimensions: list[str], source: str,
-               dates: ParsedDates | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tickets and the quarantined rows (missing id, no text, a created_at that is not a
-    plausible date, duplicate id). ``dates``: the created_at column as read
-    (``created_timestamps``; read with the defaults when not given)."""
+               dates: ParsedDates | None = None,
+               set_aside: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tickets and the quarantined rows (set aside as no ticket, missing id, no text, a
+    created_at that is not a plausible date, duplicate id). ``dates``: the created_at column
+    as read (``created_timestamps``; read with the defaults when not given); ``set_aside``:
+    ``set_aside_reasons``."""
     texts = ticket_texts(raw, roles)
     ids = stripped(raw[roles["id"]]) if "id" in roles else row_ids(raw, roles, texts)
-    reasons = pd.Series(None, index=raw.index, dtype=object)
-    reasons[ids.isna()] = "missing ticket id"
+    reasons = (set_aside.copy() if set_aside is not None
+               else pd.Series(None, index=raw.index, dtype=object))
+    reasons[reasons.isna() & ids.isna()] = "missing ticket id"
     reasons[reasons.isna() & (texts == "")] = "no text (subject and body are empty)"
     if "created_at" in roles:
         dates = dates or created_timestamps(raw[roles["created_at"]])

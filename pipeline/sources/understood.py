@@ -87,6 +87,10 @@ def understood_lines(roles: Roles, dimensions: list[str], dates: dict[str, Any],
     if fallback and fallback.get("rows"):
         warnings = [f"{fallback['rows']:,} row(s) are not valid UTF-8 and were read as "
                     f"{fallback['encoding']}"] + warnings
+    nuls = source.get("nul_bytes_removed")
+    if nuls and nuls.get("bytes"):
+        warnings = [f"{nuls['bytes']:,} NUL byte(s) removed from {nuls['fields']:,} field(s) of "
+                    f"{nuls['rows']:,} row(s) (binary data pasted in a text field); the tickets are kept"] + warnings
     lines += [f"Warning: {w}." for w in warnings]
     return lines
 

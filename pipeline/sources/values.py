@@ -47,3 +47,27 @@ def as_str(values: pd.Series) -> pd.Series:
 def stripped(values: pd.Series) -> pd.Series:
     """Values as trimmed text; missing where missing or blank."""
     return as_str(values).str.strip().replace("", None)
+
+
+NUL = "\x00"
+
+
+def without_nul_bytes(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``frame`` with the NUL bytes inside its text cells removed (a build log pasted with
+    them), and how many went: ``{"rows", "fields", "bytes"}`` (all 0 when none)."""
+    rows = pd.Series(False, index=frame.index)
+    fields = removed = 0
+    updates = {}
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+            continue
+        held = values.map(lambda v: isinstance(v, str) and NUL in v)
+        if not held.any():
+            continue
+        rows |= held
+        fields += int(held.sum())
+        removed += int(values[held].map(lambda v: v.count(NUL)).sum())
+        updates[column] = values.where(~held, values[held].map(lambda v: v.replace(NUL, "")))
+    counts = {"rows": int(rows.sum()), "fields": fields, "bytes": removed}
+    return (frame.assign(**updates) if updates else frame), counts

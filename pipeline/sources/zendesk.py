@@ -45,6 +45,10 @@ class ZendeskReader(HelpdeskReader):
     dimensions = ("via.channel", "group_id", "group", "brand_id", "brand", "priority", "type", "status",
                   "tags", "satisfaction_rating.score")
     multi_valued = ("tags",)
+    handling = ("group_id", "group", "priority", "status", "satisfaction_rating.score")
+    # A deleted ticket keeps status "deleted" in the incremental export; once scrubbed, its
+    # subject is "SCRUBBED" (and its description "X").
+    set_aside = {"status": ("deleted",), "subject": ("SCRUBBED",)}
 
     def mapping(self) -> SourceMapping:
         """The mapping, with a side-loaded ``requester.email`` (or the CSV's names) standing in

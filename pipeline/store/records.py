@@ -42,6 +42,7 @@ class Counts:
     in_icebergs: int
     unclustered: int
     icebergs: int
+    set_aside: int = 0       # of rows_quarantined: deleted, spam or scrubbed tickets (``input.keep_deleted``)
 
 
 @dataclass(frozen=True)

@@ -36,25 +36,17 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.config import CleanConfig, Config, RedactConfig
+from pipeline.config import CleanConfig, Config
 from pipeline.schemas import QuarantineCols, TicketCols
 from pipeline.sources.ingest import InputError
 from pipeline.text.clean import cleaned_texts
-from pipeline.text.people import NAME_PARTICLES, NAME_TOKEN, PHONE_HINT, personal_column_kind
-from pipeline.text.redact import (EMAIL, phone_key, pseudonym, pseudonymise_id, redact_text,
-                                  redacted_texts)
+from pipeline.text.redact import redacted_texts
+# Columns are redacted per column (ids stay ids, people are pseudonymised): redact_columns.
+from pipeline.text.redact_columns import (pseudonymised_ticket_ids, redacted_columns,  # noqa: F401
+                                          redacted_reason)
 from pipeline.text.signatures import error_signatures
 from pipeline.text.structure import ticket_structure
 from pipeline.text.templates import template_fragments, without_templates
-
-# Columns the pipeline made itself (or already redacted); never rewritten.
-_UNTOUCHED = {TicketCols.text, TicketCols.source_row, QuarantineCols.source, QuarantineCols.source_row}
-_ID_PREFIXES = {TicketCols.customer_id: "cust", TicketCols.agent_id: "agent",
-                TicketCols.account_id: "acct"}
-TICKET_ID_PREFIX = "tkt"
-MIN_CHECKED_INTEGER = 10**6        # smaller integers are neither phone nor card numbers
-# What an id needs to hold an e-mail, URL, IP, IBAN, card or phone: a quick test first.
-MAY_HOLD_PERSONAL_DATA = re.compile(r"[@:]|www\.|\d(?:\D?\d){6}|\d(?:\.\d{1,3}){3}")
 
 
 @dataclass(frozen=True)
@@ -167,119 +159,3 @@ def _without_template_fragments(text: pd.Series, config: CleanConfig) -> tuple[p
                                    max_coherence_ratio=config.template_max_coherence)
     text, changed = without_templates(text, fragments)
     return text, fragments.record(changed)
-
-
-def redacted_columns(frame: pd.DataFrame, config: RedactConfig) -> tuple[pd.DataFrame, Counter[str]]:
-    """Every column of ``frame`` with its personal data redacted or pseudonymised (see the
-    module docstring); each distinct value is looked at once."""
-    counts: Counter[str] = Counter()
-    if not config.enabled:
-        return frame, counts
-    updates = {}
-    for column in frame.columns:
-        values = frame[column]
-        if column in _UNTOUCHED or not (_is_text(values) or _is_integer(values)):
-            continue
-        distinct = pd.Series(values.dropna().unique())
-        if _is_integer(values):
-            distinct = distinct[distinct.abs() >= MIN_CHECKED_INTEGER].astype(str)
-        if distinct.empty:
-            continue
-        replaced, found = _redacted_values(distinct.astype(str), str(column), config)
-        changed = replaced != distinct.astype(str)
-        if not changed.any():
-            continue
-        counts.update(found)
-        mapping = dict(zip(distinct[changed], replaced[changed]))
-        if _is_integer(values):
-            text = values.astype("string")
-            updates[column] = text.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v).astype("string")
-        else:
-            updates[column] = values.map(lambda v: mapping.get(v, v)).astype(values.dtype)
-    return (frame.assign(**updates) if updates else frame), counts
-
-
-def redacted_reason(reason: str, config: RedactConfig) -> str:
-    """A quarantine reason with the raw value it quotes redacted: what was wrong stays said."""
-    return redact_text(reason, config.kinds, config)[0] if config.enabled else reason
-
-
-def pseudonymised_ticket_ids(ids: pd.Series, config: RedactConfig) -> pd.Series:
-    """Each id that carries personal data replaced by ``tkt-<hash of the id>``; others kept.
-
-    A bare digit string is an id, not a phone number. Distinct ids stay distinct: should two
-    pseudonyms ever collide with each other or with a kept id, longer hashes are used.
-    """
-    kinds = [k for k in config.kinds if k not in ("address", "person")]   # no NER over ids
-
-    def personal(value: str) -> bool:
-        return (not value.strip().isdigit() and MAY_HOLD_PERSONAL_DATA.search(value) is not None
-                and redact_text(value, kinds, config)[1].total() > 0)
-
-    flagged = ids.map(lambda v: isinstance(v, str) and personal(v))
-    if not flagged.any():
-        return ids
-    for digits in (12, 24, 64):
-        renamed = ids.where(~flagged, ids[flagged].map(lambda v: pseudonym(v, TICKET_ID_PREFIX, digits)))
-        if renamed.dropna().nunique() == ids.dropna().nunique():
-            return renamed.astype(ids.dtype)
-    raise AssertionError("a 256-bit hash collided")     # pragma: no cover
-
-
-def _redacted_values(distinct: pd.Series, column: str, config: RedactConfig) -> tuple[pd.Series, Counter[str]]:
-    """``distinct`` (a column's distinct values, as text) redacted or pseudonymised."""
-    counts: Counter[str] = Counter()
-    if column == TicketCols.ticket_id:
-        replaced = pseudonymised_ticket_ids(distinct, config)
-        counts["id_pseudonymised"] += int((replaced != distinct).sum())
-        return replaced, counts
-    if column == QuarantineCols.reason:
-        replaced = distinct.map(lambda r: redacted_reason(r, config))
-        counts["reason_redacted"] += int((replaced != distinct).sum())
-        return replaced, counts
-    kind = personal_column_kind(distinct, column)
-    prefix = _ID_PREFIXES.get(column, kind)
-    if kind is not None or column in _ID_PREFIXES:
-        replaced = distinct.map(lambda v: _pseudonymised_value(v, kind, prefix or "id", config))
-        counts["id_pseudonymised" if column in _ID_PREFIXES else f"{kind}_pseudonymised"] += int(
-            (replaced != distinct).sum())
-        return replaced, counts
-    replaced, found = redacted_texts(distinct.astype("string"), config)
-    counts.update(found)
-    replaced = replaced.astype(str)
-    if PHONE_HINT.search(column):
-        keys = replaced.map(lambda v: phone_key(v, config.phone_regions) if v.isdigit() else None)
-        replaced = replaced.where(keys.isna(), keys.map(lambda k: pseudonym(k, "phone") if k else k))
-        counts["phone_pseudonymised"] += int(keys.notna().sum())
-    return replaced, counts
-
-
-def _pseudonymised_value(value: str, kind: str | None, prefix: str, config: RedactConfig) -> str:
-    """A value of a personal-data or id column: a pseudonym when it is (or holds) personal
-    data, else the value with anything personal inside redacted."""
-    stripped = value.strip()
-    if EMAIL.fullmatch(stripped):
-        return pseudonym(stripped.lower(), prefix)
-    key = phone_key(stripped, config.phone_regions) if not stripped.isdigit() or kind == "phone" else None
-    if key is not None:
-        return pseudonym(key, prefix)
-    if kind == "person" and _name_shaped(stripped):
-        return pseudonym(" ".join(stripped.lower().split()), prefix)
-    if pseudonymise_id(stripped, prefix) != stripped:
-        return pseudonymise_id(stripped, prefix)
-    redacted, found = redact_text(value, config.kinds, config)
-    return pseudonym(stripped, prefix) if found else value
-
-
-def _name_shaped(value: str) -> bool:
-    words = value.replace(",", " ").split()
-    return 1 <= len(words) <= 4 and all(NAME_TOKEN.fullmatch(w) or w.lower() in NAME_PARTICLES
-                                        for w in words)
-
-
-def _is_text(series: pd.Series) -> bool:
-    return pd.api.types.is_string_dtype(series) or series.dtype == object
-
-
-def _is_integer(series: pd.Series) -> bool:
-    return pd.api.types.is_integer_dtype(series) and not pd.api.types.is_bool_dtype(series)

@@ -32,6 +32,7 @@ DOCS = ROOT / "docs" / "hostile_inputs.md"
 sys.path.insert(0, str(HERE))
 
 from bug_reports import bug_report_export  # noqa: E402
+from real_exports import cases as real_export_cases  # noqa: E402
 
 QUERIES = pd.read_csv(ROOT / "tests" / "data" / "banking77_slice.csv")["text"].tolist()
 HEADER = ["ticket_id", "created_at", "subject", "body", "product"]
@@ -194,12 +195,12 @@ CASES: list[Case] = [
          lambda: csv_bytes([[f"{1000 + i:08d}", f"{(i % 28) + 1:02d}/0{i % 9 + 1}/2024 09:{i:02d}", query(i),
                              ["Ann Smith", "Bob Jones", "Carl Weber"][i % 3], ["Billing", "Access"][i % 2]]
                             for i in range(1, 21)],
-                           ["Case Number", "Opened", "Customer Message", "Owner", "Queue"]),
+                           ["Case Number", "Opened", "Customer Message", "Owner", "Category"]),
          tickets=20, expect="id ← Case Number, created_at ← Opened (day-first), body ← Customer Message, "
-                            "agent ← Owner; Queue is the dimension",
+                            "agent ← Owner; Category is the dimension",
          check=lambda o: (columns_report(o)["roles"] == {"id": "Case Number", "created_at": "Opened",
                                                          "body": ["Customer Message"], "agent": "Owner"}
-                          and columns_report(o)["dimensions"] == ["Queue"]
+                          and columns_report(o)["dimensions"] == ["Category"]
                           and columns_report(o)["created_at"]["order"] == "day-first")),
     Case("duplicate_ids.csv", "the same ticket id twice", lambda: csv_bytes(rows(3) + [rows(1)[0]]),
          tickets=3, quarantined=((4, "duplicate ticket id 'T1' (kept row 1)"),)),
@@ -213,9 +214,9 @@ CASES: list[Case] = [
     Case("free_text_dimension.csv", "a long free-text column that qualifies as a dimension",
          lambda: csv_bytes([r + [["Customer was told to reinstall the app and log in again. It worked.",
                                   "Refund issued after the agent checked the card transactions twice."][i % 2]]
-                            for i, r in enumerate(rows(12))], HEADER + ["resolution"]),
-         tickets=12, expect="the manifest warns that dimension `resolution` looks like free text",
-         check=lambda o: any("'resolution' looks like free text" in w for w in columns_report(o)["warnings"])),
+                            for i, r in enumerate(rows(12))], HEADER + ["notes"]),
+         tickets=12, expect="the manifest warns that dimension `notes` looks like free text",
+         check=lambda o: any("'notes' looks like free text" in w for w in columns_report(o)["warnings"])),
     # --- CSV structure
     Case("semicolon.csv", "semicolon-separated, commas inside texts",
          lambda: csv_bytes([r[:3] + [r[3] + ", really"] + r[4:] for r in rows(6)], delimiter=";"), tickets=6,
@@ -230,9 +231,10 @@ CASES: list[Case] = [
          check=lambda o: text_of(o, "T3").endswith("See \"Steps\", 1, 2, 3.")),
     Case("bug_reports_300.csv", "300 real-text bug reports with code blocks, written by csv.writer",
          lambda: bug_report_export(300), tickets=300,
-         expect="dimensions state, priority, component, milestone, labels, comments intact",
-         check=lambda o: (columns_report(o)["dimensions"] == ["state", "priority", "component", "milestone",
-                                                              "labels", "comments"]
+         expect="dimensions component, milestone, labels, comments intact; state and priority kept as "
+                "handling attributes",
+         check=lambda o: (columns_report(o)["dimensions"] == ["component", "milestone", "labels", "comments"]
+                          and columns_report(o)["handling"] == ["state", "priority"]
                           and set(o.tickets["state"]) == {"open", "closed"})),
     Case("extra_and_short_rows.csv", "a row with an extra field, a short row, a trailing empty field",
          lambda: (b"ticket_id,subject,body,product\nT1,Card,my card is blocked,App\n"
@@ -252,8 +254,10 @@ CASES: list[Case] = [
          lambda: b'id,body\n1,my card is blocked\n2,"cannot log in\n', tickets=1,
          quarantined=((2, "unclosed quote on line 3: the quoted field runs to the end of the file"),)),
     Case("nul_byte.csv", "a NUL byte in an unquoted field",
-         lambda: b"id,body\n1,my card\x00 is blocked\n2,cannot log in\n", tickets=1,
-         quarantined=((1, "a NUL byte on line 2 (binary data in a text field)"),)),
+         lambda: b"id,body\n1,my card\x00 is blocked\n2,cannot log in\n", tickets=2,
+         expect="the NUL is removed (`my card is blocked`) and counted in the manifest's input",
+         check=lambda o: (text_of(o, "1") == "my card is blocked"
+                          and o.manifest["inputs"][0]["nul_bytes_removed"] == {"rows": 1, "fields": 1, "bytes": 1})),
     Case("cr_only.csv", "old-Mac CR-only line endings, a quoted field spanning lines",
          lambda: b'id,body\r1,my card is blocked\r2,"cannot log in\rsince Monday"\r3,refund missing\r',
          tickets=3, expect="the quoted field keeps its line break",
@@ -370,6 +374,7 @@ CASES: list[Case] = [
                                        "requester": [{"id": 7, "name": "x"}, {"id": 8, "name": "y"}, {"id": 7, "name": "x"}]})),
          tickets=3, check=lambda o: columns_report(o)["roles"]["customer"] == "requester.id"),
 ]
+CASES += real_export_cases(Case)      # real helpdesk exports (tests/hostile/real_exports.py)
 
 
 def outcome_text(case: Case) -> str:
