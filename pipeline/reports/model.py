@@ -192,13 +192,9 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
     tickets = run.table("tickets", columns)[members].sort_values([T.created_at, T.ticket_id], kind="stable")
     created = everyone[T.created_at].dropna()
     config = run.config.to_dict()
-<<<<<<< HEAD
     themes = run.themes if hasattr(run, "themes") else None
-    briefs = [_brief(r, evidence, attributes, timeline, tickets, themes)
-=======
     handling = handling_columns(run)
-    briefs = [_brief(r, evidence, attributes, timeline, tickets, handling)
->>>>>>> issue-17
+    briefs = [_brief(r, evidence, attributes, timeline, tickets, handling, themes)
               for r in chosen.to_dict(orient="records")]
     return Report(
         run_id=run.run_id, finished_at=run.manifest.finished_at,
@@ -216,11 +212,7 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
 
 
 def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: pd.DataFrame,
-<<<<<<< HEAD
-           tickets: pd.DataFrame, themes: pd.DataFrame | None = None) -> Brief:
-=======
-           tickets: pd.DataFrame, handling: list[str] = ()) -> Brief:
->>>>>>> issue-17
+           tickets: pd.DataFrame, handling: list[str] = (), themes: pd.DataFrame | None = None) -> Brief:
     iceberg_id = r[I.iceberg_id]
     name = r.get(CU.name) if lines.present(r.get(CU.name)) else r[I.label]
     own_evidence = evidence[evidence[A.iceberg_id] == iceberg_id]
