@@ -298,6 +298,75 @@ def runs_show_command(run_id: str | None, out: Path) -> None:
     click.echo(json.dumps(run_manifest(out, run_id).to_dict(), indent=2, default=str))
 
 
+def _dashboard_url(run_config, config_path: Path | None, assignments: tuple[str, ...] = ()) -> str:
+    """``dashboard.url`` as set now (TOML, ICEBERG_DASHBOARD__URL, --set), else as the run recorded it."""
+    now = load_config(config_path, parse_assignments(list(assignments))).dashboard.url
+    return now or run_config.dashboard.url
+
+
+def _dimension_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    given = {}
+    for pair in pairs:
+        dimension, sep, value = pair.partition("=")
+        if not sep or not dimension.strip():
+            raise click.UsageError(f"--set takes DIMENSION=VALUE, e.g. --set platform=iOS; got {pair!r}")
+        given[dimension.strip()] = value.strip()
+    return given
+
+
+@cli.command("lookup")
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run.")
+@click.option("--run", "run_id", default=None, help="Run id (default: the latest finished run).")
+@click.option("--text", default=None, help="The ticket's text, as the customer wrote it.")
+@click.option("--ticket-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the ticket's text from this file (- for standard input).")
+@click.option("--customer", default=None, metavar="ID",
+              help="The customer's id as the helpdesk shows it (an e-mail too): their earlier tickets.")
+@click.option("--set", "dimension_values", multiple=True, metavar="DIMENSION=VALUE",
+              help="A value of the ticket's, e.g. --set platform=iOS: how common it is in the nearest "
+                   "iceberg (repeatable).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="TOML file whose dashboard.url the links use (else the run's own setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (the API's format).")
+def lookup_command(out: Path, run_id: str | None, text: str | None, ticket_file: Path | None,
+                   customer: str | None, dimension_values: tuple[str, ...], config_path: Path | None,
+                   as_json: bool) -> None:
+    """Is this ticket a one-off? Where it would land among a run's icebergs, and what this
+    customer wrote before.
+
+    The text is cleaned, redacted and embedded with the run's settings and model, exactly
+    as the dashboard's look-up page does; the run's assign rule says whether it would join
+    an iceberg. Nothing given is stored.
+
+    \b
+    Examples:
+      iceberg lookup --text "my PIN got blocked after three wrong tries"
+      iceberg lookup --text "card declined at the shop" --customer C432559 --set platform=iOS
+      iceberg lookup --ticket-file ticket.txt --out nightly-out --json
+
+    \b
+    Exit codes: 0 answered; 2 no text, both --text and --ticket-file, or an unknown
+    dimension; 5 the run's model cannot be loaded; 7 no finished run.
+    """
+    import json
+
+    from pipeline.lookup import open_lookup
+    from pipeline.lookup.text import answer_text
+    from pipeline.store import load_run
+
+    if (text is None) == (ticket_file is None):
+        raise click.UsageError("give the ticket as --text TEXT or --ticket-file FILE (one of them)")
+    if ticket_file is not None:
+        text = (sys.stdin.read() if str(ticket_file) == "-" else
+                ticket_file.read_text(encoding="utf-8", errors="replace"))
+    given = _dimension_values(dimension_values)
+    run = load_run(out, run_id)
+    lookup = open_lookup(out, run.run_id, dashboard_url=_dashboard_url(run.config, config_path))
+    answer = lookup(text or "", customer=customer, dimensions=given)
+    click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if as_json else answer_text(answer))
+
+
 @cli.command("dashboard")
 @click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
               help="Output folder given to iceberg run.")

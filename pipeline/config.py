@@ -237,6 +237,22 @@ class AlertsConfig:
     webhook_on_empty: bool = setting(False)           # also POST when a run has no alerts
 
 
+@dataclass
+class DashboardConfig:
+    """Where people reach the dashboard: alerts, digests, reports, problem records and the
+    look-up API link each iceberg to ``{url}/?iceberg=ID&run=RUN_ID`` (no link when "")."""
+
+    url: str = setting("", WEBHOOK, Options("", note="no links"), example="https://iceberg.example.com")
+
+
+@dataclass
+class ServeConfig:
+    """``iceberg serve``: the look-up API's limits (its token is ICEBERG_API_TOKEN)."""
+
+    max_body_bytes: int = setting(65_536, Interval(int, 256, None))   # a larger request body gets 413
+    rate_per_minute: int = setting(600, COUNT)     # requests per client address and minute; 0 = no limit
+
+
 # Rules between settings, checked once every setting has its own value.
 RULES = (
     Requires("input.source", lambda source: source == "sql", "input.sql_url", SQL_URL,
@@ -271,6 +287,8 @@ class Config:
     incremental: IncrementalConfig = dataclasses.field(default_factory=IncrementalConfig)
     alerts: AlertsConfig = dataclasses.field(default_factory=AlertsConfig)
     map: MapConfig = dataclasses.field(default_factory=MapConfig)
+    dashboard: DashboardConfig = dataclasses.field(default_factory=DashboardConfig)
+    serve: ServeConfig = dataclasses.field(default_factory=ServeConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,16 +1,17 @@
 """"Is this a one-off?": paste a ticket, see which iceberg it belongs to, if any.
 
 The text is cleaned, redacted and embedded exactly as the run's tickets were
-(``dashboard.lookup``); nothing pasted is stored.
+(``pipeline.lookup``, as ``iceberg lookup`` and ``iceberg serve`` do); nothing pasted is stored.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, lookup, ui, views, words
+from dashboard import data, ui, views, words
+from pipeline import lookup
 from pipeline.errors import IcebergError
-from pipeline.schemas import AttributeCols as A
+from pipeline.lookup.service import dimension_shares
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
 
@@ -74,14 +75,10 @@ st.dataframe(result.icebergs, hide_index=True, column_config={
 
 picked = {d: v for d, v in given.items() if v is not None}
 if picked and len(result.icebergs):
-    top = result.icebergs.iloc[0][I.iceberg_id]
-    rows = attributes[attributes[A.iceberg_id] == top]
-    for dimension, value in picked.items():
-        match = rows[(rows[A.dimension] == dimension) & (rows[A.value] == value)]
-        share = match[A.share].iloc[0] if len(match) else 0.0
-        base = match[A.baseline_share].iloc[0] if len(match) else None
-        st.text(f"{dimension}={value}: {words.pct(share)} of {top}'s tickets"
-                + (f", against {words.pct(base)} of all tickets." if base is not None else "."))
+    for share in dimension_shares(attributes, result.icebergs.iloc[0][I.iceberg_id], picked):
+        st.text(f"{share.dimension}={share.value}: {words.pct(share.share)} of {share.iceberg_id}'s tickets"
+                + (f", against {words.pct(share.baseline_share)} of all tickets."
+                   if share.baseline_share is not None else "."))
 
 st.subheader("The ten most similar past tickets")
 st.dataframe(result.tickets, hide_index=True, column_config={

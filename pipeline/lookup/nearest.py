@@ -1,5 +1,7 @@
 """"Is this a one-off?": where a pasted ticket would land among a finished run's icebergs.
 
+One computation for the dashboard's look-up page, ``iceberg lookup`` and ``iceberg serve``.
+
 The text goes through the pipeline's own preparation — ``pipeline.text.clean.clean_text``
 and ``pipeline.text.redact.redacted_texts`` with the run's settings — and is embedded by
 the run's model and backend, so it is compared with the run's tickets exactly as the
@@ -10,7 +12,7 @@ when that is -1). Plain functions; nothing pasted is stored anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,7 @@ class LookupResult:
     threshold: float          # the run's assign rule
     icebergs: pd.DataFrame    # nearest icebergs: iceberg_id, name, similarity, would join
     tickets: pd.DataFrame     # most similar past tickets: ticket_id, similarity, iceberg_id, name, text
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)   # its embedding
 
     @property
     def placed_in(self) -> str | None:
@@ -89,11 +92,28 @@ def nearest_tickets(vector: np.ndarray, vectors: np.ndarray, found: np.ndarray, 
 
 
 def looked_up(text: str, config: Config, embedder, known, icebergs: pd.DataFrame, names: dict[str, str],
-              vectors: np.ndarray, found: np.ndarray, tickets: pd.DataFrame) -> LookupResult:
+              vectors: np.ndarray, found: np.ndarray, tickets: pd.DataFrame, *,
+              n_icebergs: int = 5, n_tickets: int = 10) -> LookupResult:
     """Prepare, embed and compare one pasted ticket with the run."""
     prepared = prepared_text(text, config)
     vector = embedder.encode([prepared]).vectors[0]
     threshold = assign_threshold(config)
     return LookupResult(prepared, threshold,
-                        nearest_icebergs(vector, known, icebergs, names, threshold),
-                        nearest_tickets(vector, vectors, found, tickets, names))
+                        nearest_icebergs(vector, known, icebergs, names, threshold, n=n_icebergs),
+                        nearest_tickets(vector, vectors, found, tickets, names, n=n_tickets), vector)
+
+
+def ticket_vectors(run, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of ``run``'s tickets (their ``texts``, in order) from the embedding cache
+    (by text hash), and a mask of the tickets found there (a cache pruned since the run
+    lacks some; their rows are zeros)."""
+    from pipeline.embed import text_hash
+    from pipeline.store.embedding_cache import embedding_cache
+
+    key = run.manifest.embedding.get("key")
+    found, vectors = embedding_cache(run.out, key).lookup([text_hash(t) for t in texts]) if key else (
+        np.zeros(len(texts), dtype=bool), None)
+    full = np.zeros((len(texts), vectors.shape[1] if vectors is not None else 1), dtype=np.float32)
+    if vectors is not None:
+        full[found] = vectors
+    return full, found
