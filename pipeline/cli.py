@@ -367,6 +367,56 @@ def lookup_command(out: Path, run_id: str | None, text: str | None, ticket_file:
     click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if as_json else answer_text(answer))
 
 
+@cli.command("serve")
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run.")
+@click.option("--run", "run_id", default=None, help="Run id to answer from (default: the latest finished run).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; beyond localhost only with ICEBERG_API_TOKEN set.")
+@click.option("--port", default=8502, show_default=True, type=click.IntRange(1, 65535), help="Port to serve on.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="TOML file with [serve] limits and dashboard.url.")
+@click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override a setting, e.g. --set serve.rate_per_minute=120 (repeatable).")
+def serve_command(out: Path, run_id: str | None, host: str, port: int, config_path: Path | None,
+                  assignments: tuple[str, ...]) -> None:
+    """Serve the look-up as a JSON HTTP API, for a helpdesk sidebar app or a macro.
+
+    POST /lookup answers what `iceberg lookup --json` prints; GET /icebergs/ID gives one
+    iceberg; GET /openapi.json describes both. Requests need `Authorization: Bearer
+    $ICEBERG_API_TOKEN` when the variable is set; without it the server binds to
+    localhost only. The run and the model are loaded once, at start; nothing posted is
+    stored or logged (only counts). Runs until Ctrl-C.
+
+    \b
+    Examples:
+      iceberg serve --out out
+      ICEBERG_API_TOKEN=$(openssl rand -hex 32) iceberg serve --host 0.0.0.0 --port 8502
+      iceberg serve --out nightly-out --set serve.rate_per_minute=120
+    """
+    import uvicorn
+
+    from pipeline.lookup import open_lookup
+    from pipeline.serve import TOKEN_ENV, api_app, check_binding
+    from pipeline.store import load_run
+
+    config = load_config(config_path, parse_assignments(list(assignments)))
+    token = os.environ.get(TOKEN_ENV, "")
+    check_binding(host, token)
+    _configure_logging(quiet=False)
+    run = load_run(out, run_id)
+    lookup = open_lookup(out, run.run_id, dashboard_url=config.dashboard.url or run.config.dashboard.url)
+    lookup.embedder.encode(["warm up"])          # the first look-up is as quick as the next
+    from dashboard.launch import dashboard_url as shown_url
+
+    click.echo(f"Iceberg look-up API for {out} (run {run.run_id}): {shown_url(host, port)}  "
+               f"(OpenAPI: /openapi.json; {'token required' if token else 'no token: localhost only'}; "
+               "Ctrl-C to stop)")
+    sys.stdout.flush()
+    uvicorn.run(api_app(lookup, token=token, config=config.serve), host=host, port=port,
+                log_level="warning", access_log=False, server_header=False)
+
+
 @cli.command("dashboard")
 @click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
               help="Output folder given to iceberg run.")
