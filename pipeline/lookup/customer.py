@@ -10,6 +10,7 @@ settings make it — so "jane@example.com" finds the tickets stored under ``cust
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +46,8 @@ class CustomerHistory:
     @property
     def icebergs(self) -> list[str]:
         """The icebergs their tickets are in, most tickets first."""
-        ids = self.tickets[T.iceberg_id].dropna()
-        return ids.value_counts(sort=True).index.astype(str).tolist()
+        ids = Counter(i for i in self.tickets[T.iceberg_id].tolist() if isinstance(i, str))
+        return [i for i, _ in ids.most_common()]
 
 
 def customer_rows(customers: pd.Series) -> dict[str, np.ndarray]:

@@ -94,10 +94,16 @@ class Lookup:
         self.run = run
         self.config = run.config
         self.icebergs = run.curated_icebergs()
-        self.tickets = run.tickets
+        tickets = run.tickets
+        # Only what a look-up shows: a narrow frame keeps each answer's row picking quick.
+        # Only what a look-up shows, as plain Python objects: picking a few rows stays quick.
+        slim = tickets[[c for c in (T.ticket_id, T.created_at, T.iceberg_id, T.customer_id, T.text)
+                        if c in tickets.columns]]
+        self.tickets = slim.astype({c: object for c in slim.columns if c != T.created_at})
         self.attributes = run.attributes
         self.known = run.known_icebergs()
         self.names = _names(self.icebergs)
+        self._ranks = self.icebergs[[I.iceberg_id, I.rank, I.size]]
         self.vectors, self.found = ticket_vectors(run, self.tickets[T.text].astype(str).tolist())
         self.customers = customer_rows(self.tickets[T.customer_id]) if T.customer_id in self.tickets else {}
         self.dimensions = {d: sorted(v.astype(str).unique().tolist())
@@ -121,12 +127,14 @@ class Lookup:
         if unknown:
             raise UsageError(f"unknown dimension {unknown[0]!r}; this run's dimensions: "
                              f"{', '.join(sorted(self.dimensions)) or 'none'}")
-        result = looked_up(text[:MAX_TEXT_CHARS], self.config, self.embedder, self.known, self.icebergs,
+        result = looked_up(text[:MAX_TEXT_CHARS], self.config, self.embedder, self.known, self._ranks,
                            self.names, self.vectors, self.found, self.tickets,
                            n_icebergs=n_icebergs, n_tickets=n_tickets)
         history = None
         if customer is not None and customer.strip():
-            history = customer_history(customer.strip(), customer_keys(customer, self.config.redact),
+            given = customer.strip()   # as given when the run kept it so, else as the run pseudonymised it
+            keys = [given] if given in self.customers else customer_keys(given, self.config.redact)
+            history = customer_history(given, keys,
                                        self.customers, self.tickets, result.vector, self.vectors, self.found,
                                        self.names, result.placed_in, result.threshold)
         nearest = result.placed_in or (str(result.icebergs[I.iceberg_id].iloc[0]) if len(result.icebergs)
@@ -163,7 +171,8 @@ def _names(icebergs: pd.DataFrame) -> dict[str, str]:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.to_dict(orient="records")
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, row)) for row in zip(*(frame[c].tolist() for c in frame.columns))]
 
 
 def _plain(row: Mapping) -> dict:
