@@ -437,19 +437,13 @@ def dashboard_command(out: Path, run_id: str | None, host: str, port: int) -> No
       iceberg dashboard --run 20240301T020000Z-a1b2c3
       ICEBERG_DASHBOARD_PASSWORD=... iceberg dashboard --host 0.0.0.0
     """
-    import subprocess
-
-    from dashboard.launch import dashboard_url, streamlit_argv
+    from dashboard.launch import dashboard_url, streamlit_argv, supervised
 
     where = " (on every interface)" if host in ("0.0.0.0", "::") else ""
     click.echo(f"Iceberg dashboard for {out}{where}: {dashboard_url(host, port)}  (Ctrl-C to stop)")
     sys.stdout.flush()
-    server = subprocess.Popen(streamlit_argv(out, run_id, host, port))
-    try:
-        code = server.wait()
-    except KeyboardInterrupt:   # Streamlit got the Ctrl-C too and shuts down
-        code = server.wait()
-    if code not in (0, -2, 130):
+    code = supervised(streamlit_argv(out, run_id, host, port))   # never leaves Streamlit running
+    if code not in (0, -2, -15, 130):
         raise click.exceptions.Exit(code)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import httpx
 import jsonschema
 import pytest
 
-from conftest import ROOT, iceberg
+from conftest import ROOT, iceberg, stop_process_group
 from pipeline.errors import EXIT_CONFIG
 from pipeline.serve.guard import RateLimit, is_loopback, token_matches
 
@@ -30,20 +29,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
-    """SIGTERM to the process's whole group (it and anything it started), then SIGKILL."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=timeout)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +57,7 @@ def server(sample_run, tmp_path_factory):
         assert f"{url}/" in printed.read_text()
         yield url, printed
     finally:
-        stop_group(process)
+        stop_process_group(process)
         sink.close()
     assert process.poll() is not None
 
