@@ -174,8 +174,11 @@ def show_command(out: Path, run_id: str | None, top: int, iceberg_id: str | None
 @click.option("--output", "-o", "output", required=True, metavar="PATH",
               help="File or folder to write (a .zip holds several files); - for standard output "
                    "(md, html, jira, servicenow, zendesk).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="TOML file whose dashboard.url the briefs link to (else ICEBERG_DASHBOARD__URL, "
+                   "else the run's setting).")
 def report_command(out: Path, run_id: str | None, fmt: str, iceberg_ids: tuple[str, ...], top: int,
-                   output: str) -> None:
+                   output: str, config_path: Path | None) -> None:
     """Export a run's icebergs: briefs for product managers, problem records for ops.
 
     csv: overview, evidence, timeline and tickets tables, one file each (a folder or a
@@ -193,6 +196,7 @@ def report_command(out: Path, run_id: str | None, fmt: str, iceberg_ids: tuple[s
       iceberg report --format md -o - | less
       iceberg report --format jira --out nightly-out -o jira-problems.csv
       iceberg report --format servicenow --iceberg ICE-0042 -o problem.json
+      iceberg report --format md --config iceberg.toml -o brief.md   # [dashboard] url: deep links
 
     \b
     Exit codes: 0 written; 2 unknown format or iceberg id; 3 damaged run folder;
@@ -203,7 +207,9 @@ def report_command(out: Path, run_id: str | None, fmt: str, iceberg_ids: tuple[s
     from pipeline.store import load_run
 
     check_format(fmt)
-    rendered = render(load_run(out, run_id), fmt, list(iceberg_ids) or None, top, split=wants_split(output))
+    run = load_run(out, run_id)
+    rendered = render(run, fmt, list(iceberg_ids) or None, top, split=wants_split(output),
+                      dashboard_url=_dashboard_url(run.config, config_path))
     written = write_rendered(rendered, output)
     if output != STDOUT:
         click.echo(f"Wrote {', '.join(written)}")

@@ -37,6 +37,7 @@ EXECUTORS = ("local", "dask")
 LONG_TEXT = ("chunk", "truncate")
 PERIODS = ("D", "W", "M")
 MODES = ("auto", "assign", "full")
+ALERT_FORMATS = ("json", "slack", "teams")
 
 
 COUNT = Interval(int, 0, None)              # a number of things, days or percent; 0 allowed
@@ -228,9 +229,12 @@ class AlertsConfig:
     growth_min_size: int = setting(10, COUNT)         # …and has at least this many tickets now
     growth_min_new: int = setting(3, COUNT)           # …and at least this many more tickets than before
     on_merge_split: bool = setting(False)             # alert on merged and split icebergs too
-    # POST changes' alerts as JSON here ("" = no webhook)
-    webhook_url: str = setting("", WEBHOOK, Options("", note="no webhook"),
-                               example="https://hooks.example.com/iceberg")
+    # POST changes' alerts here ("" = no webhook); a list posts to each (paired with a list of formats)
+    webhook_url: str | list[str] = setting("", WEBHOOK, Options("", note="no webhook"), ListOf(WEBHOOK),
+                                           example="https://hooks.example.com/iceberg")
+    # what is posted: json (Iceberg's payload), slack (Block Kit), teams (Adaptive Card); a list: one per URL
+    format: str | list[str] = setting("json", Options(*ALERT_FORMATS), ListOf(Options(*ALERT_FORMATS)),
+                                      example="slack")
     webhook_timeout: float = setting(5.0, Interval(float, 0, None, closed="neither"))   # seconds per attempt
     webhook_retries: int = setting(3, COUNT)          # attempts in all (0 counts as 1), backing off
     webhook_backoff: float = setting(1.0, Interval(float, 0, None))   # s before the 2nd; doubles (≤ 30 s)
@@ -443,7 +447,25 @@ def _validated(config: Config, origins: Mapping[str, Origin], *, files: bool = T
             raise ConfigError(violation(rule.other, allowed, other, origin or origins.get(rule.setting),
                                         rule.example, env_name=_env_name(rule.other),
                                         cited=origin is not None))
+    alert_targets(config.alerts)
     return config
+
+
+def alert_targets(alerts: "AlertsConfig") -> list[tuple[str, str]]:
+    """(format, URL) of each webhook post: one format for every URL, or a list of formats
+    paired in order with a list of URLs; ``ConfigError`` when they cannot be paired."""
+    urls = [alerts.webhook_url] if isinstance(alerts.webhook_url, str) else list(alerts.webhook_url)
+    urls = [u for u in urls if u]
+    formats = [alerts.format] if isinstance(alerts.format, str) else list(alerts.format)
+    if not urls:
+        return []
+    if len(formats) == 1:
+        return [(formats[0], u) for u in urls]
+    if len(formats) != len(urls):
+        raise ConfigError(f"setting 'alerts.format' lists {len(formats)} formats but 'alerts.webhook_url' "
+                          f"{len(urls)} URL(s): give one URL per format, in the same order (e.g. format = "
+                          '["slack", "teams"] with webhook_url = ["https://hooks.slack.com/…", "https://…"])')
+    return list(zip(formats, urls))
 
 
 def _value(config: Config, dotted: str) -> Any:

@@ -7,7 +7,12 @@ guessed address).
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
+
+# Characters a link keeps as they are; anything else (spaces, quotes, brackets, parentheses,
+# angle brackets, backticks) is percent-encoded, so the link is one token in Markdown, wiki
+# markup, HTML attributes, CSV and chat messages alike.
+_SAFE = ":/?#@!$&+,;=%-._~"
 
 
 def iceberg_url(base: str, iceberg_id: str, run_id: str | None = None) -> str | None:
@@ -15,4 +20,4 @@ def iceberg_url(base: str, iceberg_id: str, run_id: str | None = None) -> str | 
     if not base:
         return None
     query = {"iceberg": iceberg_id, **({"run": run_id} if run_id else {})}
-    return f"{base.rstrip('/')}/?{urlencode(query)}"
+    return f"{quote(base.strip().rstrip('/'), safe=_SAFE)}/?{urlencode(query)}"

@@ -40,7 +40,7 @@ from pipeline.groups.identity import iceberg_identities
 from pipeline.groups.outcome import Grouped, KnownIcebergs
 from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidence_signatures,
                                    with_emergent_splits)
-from pipeline.ops.alerts import alert_payload, send_alerts
+from pipeline.ops.alerts import alert_bodies, send_alerts
 from pipeline.ops.changes import iceberg_changes, with_alerts
 from pipeline.ops.memory import peak_rss
 from pipeline.schemas import TicketCols, contract_order
@@ -150,10 +150,15 @@ def _deliver_alerts(result: RunResult, config: Config) -> None:
         return
     writer = RunWriter(result.folder.parent.parent, result.run_id)
     try:
-        changes = Changes.read(result.folder / CHANGES)
-        payload = alert_payload(changes.to_dict(), out=str(writer.out), finished_at=result.manifest.finished_at,
-                                changes_path=str(result.folder / CHANGES))
-        writer.write_json(WEBHOOK, send_alerts(payload, config.alerts))
+        from pipeline.store import load_run
+
+        changes = Changes.read(result.folder / CHANGES).to_dict()
+        bodies = alert_bodies(changes, config, out=str(writer.out), finished_at=result.manifest.finished_at,
+                              changes_path=str(result.folder / CHANGES),
+                              run=load_run(writer.out, result.run_id))
+        records = [{**send_alerts(body, config.alerts, url, has_alerts=bool(changes["alerts"])), "format": fmt}
+                   for fmt, url, body in bodies]
+        writer.write_json(WEBHOOK, records[0] if len(records) == 1 else {"deliveries": records})
     except Exception as exc:   # noqa: BLE001 — the run has succeeded; a webhook never undoes that
         log.warning("alert webhook not sent: %s: %s", type(exc).__name__, exc)
 

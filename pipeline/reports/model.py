@@ -68,6 +68,7 @@ class Brief:
     score: str                # the score in its parts and what pushed it up
     quotes: list[Quote]
     ticket_ids: list[str]     # oldest first
+    url: str | None = None    # its dashboard page (``dashboard.url``); None when that is not set
 
     @property
     def iceberg_id(self) -> str:
@@ -168,8 +169,14 @@ def ticket_columns(run) -> list[str]:
     return columns + [T.text]
 
 
-def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Report:
-    """The ``Report`` of ``run`` (a ``store.Run``) for the chosen icebergs (``selected_icebergs``)."""
+def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10, *,
+                 dashboard_url: str | None = None) -> Report:
+    """The ``Report`` of ``run`` (a ``store.Run``) for the chosen icebergs (``selected_icebergs``);
+    each brief links to its dashboard page under ``dashboard_url`` (None: the run's
+    ``dashboard.url``; "": no links)."""
+    from pipeline.links import iceberg_url
+
+    base = run.config.dashboard.url if dashboard_url is None else dashboard_url
     icebergs = run.curated_icebergs()
     chosen = selected_icebergs(icebergs, iceberg_ids, top)
     ids = chosen[I.iceberg_id].tolist()
@@ -184,7 +191,7 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
     tickets = run.table("tickets", columns)[members].sort_values([T.created_at, T.ticket_id], kind="stable")
     created = everyone[T.created_at].dropna()
     config = run.config.to_dict()
-    briefs = [_brief(r, evidence, attributes, timeline, tickets)
+    briefs = [_brief(r, evidence, attributes, timeline, tickets, iceberg_url(base, r[I.iceberg_id], run.run_id))
               for r in chosen.to_dict(orient="records")]
     return Report(
         run_id=run.run_id, finished_at=run.manifest.finished_at,
@@ -202,7 +209,7 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
 
 
 def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: pd.DataFrame,
-           tickets: pd.DataFrame) -> Brief:
+           tickets: pd.DataFrame, url: str | None = None) -> Brief:
     iceberg_id = r[I.iceberg_id]
     name = r.get(CU.name) if lines.present(r.get(CU.name)) else r[I.label]
     own_evidence = evidence[evidence[A.iceberg_id] == iceberg_id]
@@ -229,7 +236,7 @@ def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: 
         where=where.reset_index(drop=True), where_is_evidence=is_evidence,
         combination=combination, causes=causes, terms=list(r[I.keywords]),
         score=lines.score_line(r, lines.top_value(own_evidence)), quotes=representative_quotes(members, list(r[I.representative_ticket_ids])),
-        ticket_ids=members[T.ticket_id].astype(str).tolist(),
+        ticket_ids=members[T.ticket_id].astype(str).tolist(), url=url,
     )
 
 
