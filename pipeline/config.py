@@ -239,6 +239,17 @@ class AlertsConfig:
     webhook_retries: int = setting(3, COUNT)          # attempts in all (0 counts as 1), backing off
     webhook_backoff: float = setting(1.0, Interval(float, 0, None))   # s before the 2nd; doubles (≤ 30 s)
     webhook_on_empty: bool = setting(False)           # also POST when a run has no alerts
+    # the e-mail digest (alerts and top icebergs); no recipients = no mail
+    email_to: list[str] = setting([], ListOf(Matches(r"[^@\s]+@[^@\s]+", "an e-mail address")),
+                                  example=["support-leads@example.com"])
+    email_from: str = setting("iceberg@localhost", Matches(r"[^@\s]+@[^@\s]+", "an e-mail address"),
+                              example="iceberg@example.com")
+    email_on_empty: bool = setting(False)             # also mail when a run has no alerts
+    smtp_host: str = setting("localhost", Text(non_empty=True), example="smtp.example.com")
+    smtp_port: int = setting(587, Interval(int, 1, 65535))
+    smtp_starttls: bool = setting(True)               # upgrade the connection before logging in
+    smtp_user: str = setting("", Text(), example="iceberg")   # "" = no login
+    smtp_password_env: str = setting("ICEBERG_SMTP_PASSWORD", ENV_VARIABLE)   # the variable holding the password
 
 
 @dataclass
