@@ -160,6 +160,15 @@ def ticket_vectors(out: str, run_id: str) -> tuple[np.ndarray, np.ndarray]:
     return vectors_of(_run(out, run_id), tickets(out, run_id)[T.text].astype(str).tolist())
 
 
+@st.cache_resource(max_entries=RUNS_KEPT, show_spinner=False)
+def customer_index(out: str, run_id: str) -> dict:
+    """customer id → the row positions of their tickets (``pipeline.lookup.customer``)."""
+    from pipeline.lookup.customer import customer_rows
+
+    frame = tickets(out, run_id)
+    return customer_rows(frame[T.customer_id]) if T.customer_id in frame.columns else {}
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the embedding model…")
 def embedder(embedding_settings: tuple):
     """The run's embedding model and backend (``embedder_from_config``), loaded once."""

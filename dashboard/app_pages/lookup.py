@@ -28,6 +28,8 @@ choices = views.dimension_values(attributes)
 with st.form("lookup"):
     text = st.text_area("Ticket text", height=140, placeholder="e.g. My card was declined again in the app",
                         key="lookup_text")
+    customer = st.text_input("Customer id (optional)", key="lookup_customer",
+                             placeholder="as the helpdesk shows it, an e-mail address too")
     given = {}
     if choices:
         columns = st.columns(min(len(choices), 4))
@@ -46,7 +48,7 @@ run_config = data.config(shown.out, shown.run_id)
 try:
     with st.spinner("Embedding it with the run's model…"):
         embedder = data.embedder(tuple(sorted(vars(run_config.embedding).items())))
-        vectors, found = data.ticket_vectors(shown.out, shown.run_id)
+        vectors, found = data.ticket_vectors(shown.out, shown.run_id)   # also for the customer's history
         result = lookup.looked_up(text, run_config, embedder, data.known_icebergs(shown.out, shown.run_id),
                                   icebergs, data.names(icebergs), vectors, found,
                                   data.tickets(shown.out, shown.run_id))
@@ -84,3 +86,24 @@ st.subheader("The ten most similar past tickets")
 st.dataframe(result.tickets, hide_index=True, column_config={
     lookup.SIMILARITY: st.column_config.NumberColumn(format="%.2f"),
     T.text: st.column_config.TextColumn(width="large")})
+
+if customer and customer.strip():
+    from pipeline.lookup import customer_history, customer_keys
+
+    index = data.customer_index(shown.out, shown.run_id)
+    given_id = customer.strip()
+    keys = [given_id] if given_id in index else customer_keys(given_id, run_config.redact)
+    history = customer_history(given_id, keys, index, data.tickets(shown.out, shown.run_id), result.vector,
+                               vectors, found, data.names(icebergs), result.placed_in, result.threshold)
+    st.subheader("This customer's history")
+    if history.customer_id is None:
+        st.info("No earlier ticket of this customer in this run.")
+    else:
+        if history.same_problem:
+            st.warning(f"They wrote about this problem before: "
+                       f"{int(history.tickets['same problem'].sum())} of their tickets are the same problem.")
+        else:
+            st.info("None of their earlier tickets is the same problem.")
+        st.dataframe(history.tickets, hide_index=True, column_config={
+            "similarity": st.column_config.NumberColumn(format="%.2f"),
+            T.text: st.column_config.TextColumn(width="large")})
