@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipeline.errors import UsageError
 from pipeline.lookup.customer import SAME_PROBLEM, CustomerHistory, customer_history, customer_keys, customer_rows
-from pipeline.lookup.nearest import SIMILARITY, WOULD_JOIN, LookupResult, looked_up, ticket_vectors
+from pipeline.lookup.nearest import WOULD_JOIN, LookupResult, looked_up, ticket_vectors
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
