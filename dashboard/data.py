@@ -160,18 +160,18 @@ def known_icebergs(out: str, run_id: str):
 def ticket_vectors(out: str, run_id: str) -> tuple[np.ndarray, np.ndarray]:
     """The run's tickets' vectors from the embedding cache (by text hash), and a mask of the
     tickets found there (a cache pruned since the run lacks some)."""
-    from pipeline.embed import text_hash
-    from pipeline.store.embedding_cache import embedding_cache
+    from pipeline.lookup import ticket_vectors as vectors_of
 
-    run = _run(out, run_id)
-    key = run.manifest.embedding.get("key")
-    texts = tickets(out, run_id)[T.text].astype(str).tolist()
-    found, vectors = embedding_cache(run.out, key).lookup([text_hash(t) for t in texts]) if key else (
-        np.zeros(len(texts), dtype=bool), None)
-    full = np.zeros((len(texts), vectors.shape[1] if vectors is not None else 1), dtype=np.float32)
-    if vectors is not None:
-        full[found] = vectors
-    return full, found
+    return vectors_of(_run(out, run_id), tickets(out, run_id)[T.text].astype(str).tolist())
+
+
+@st.cache_resource(max_entries=RUNS_KEPT, show_spinner=False)
+def customer_index(out: str, run_id: str) -> dict:
+    """customer id → the row positions of their tickets (``pipeline.lookup.customer``)."""
+    from pipeline.lookup.customer import customer_rows
+
+    frame = tickets(out, run_id)
+    return customer_rows(frame[T.customer_id]) if T.customer_id in frame.columns else {}
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the embedding model…")

@@ -174,8 +174,11 @@ def show_command(out: Path, run_id: str | None, top: int, iceberg_id: str | None
 @click.option("--output", "-o", "output", required=True, metavar="PATH",
               help="File or folder to write (a .zip holds several files); - for standard output "
                    "(md, html, jira, servicenow, zendesk).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="TOML file whose dashboard.url the briefs link to (else ICEBERG_DASHBOARD__URL, "
+                   "else the run's setting).")
 def report_command(out: Path, run_id: str | None, fmt: str, iceberg_ids: tuple[str, ...], top: int,
-                   output: str) -> None:
+                   output: str, config_path: Path | None) -> None:
     """Export a run's icebergs: briefs for product managers, problem records for ops.
 
     csv: overview, evidence, timeline and tickets tables, one file each (a folder or a
@@ -193,6 +196,7 @@ def report_command(out: Path, run_id: str | None, fmt: str, iceberg_ids: tuple[s
       iceberg report --format md -o - | less
       iceberg report --format jira --out nightly-out -o jira-problems.csv
       iceberg report --format servicenow --iceberg ICE-0042 -o problem.json
+      iceberg report --format md --config iceberg.toml -o brief.md   # [dashboard] url: deep links
 
     \b
     Exit codes: 0 written; 2 unknown format or iceberg id; 3 damaged run folder;
@@ -203,7 +207,9 @@ def report_command(out: Path, run_id: str | None, fmt: str, iceberg_ids: tuple[s
     from pipeline.store import load_run
 
     check_format(fmt)
-    rendered = render(load_run(out, run_id), fmt, list(iceberg_ids) or None, top, split=wants_split(output))
+    run = load_run(out, run_id)
+    rendered = render(run, fmt, list(iceberg_ids) or None, top, split=wants_split(output),
+                      dashboard_url=_dashboard_url(run.config, config_path))
     written = write_rendered(rendered, output)
     if output != STDOUT:
         click.echo(f"Wrote {', '.join(written)}")
@@ -298,6 +304,125 @@ def runs_show_command(run_id: str | None, out: Path) -> None:
     click.echo(json.dumps(run_manifest(out, run_id).to_dict(), indent=2, default=str))
 
 
+def _dashboard_url(run_config, config_path: Path | None, assignments: tuple[str, ...] = ()) -> str:
+    """``dashboard.url`` as set now (TOML, ICEBERG_DASHBOARD__URL, --set), else as the run recorded it."""
+    now = load_config(config_path, parse_assignments(list(assignments))).dashboard.url
+    return now or run_config.dashboard.url
+
+
+def _dimension_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    given = {}
+    for pair in pairs:
+        dimension, sep, value = pair.partition("=")
+        if not sep or not dimension.strip():
+            raise click.UsageError(f"--set takes DIMENSION=VALUE, e.g. --set platform=iOS; got {pair!r}")
+        given[dimension.strip()] = value.strip()
+    return given
+
+
+@cli.command("lookup")
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run.")
+@click.option("--run", "run_id", default=None, help="Run id (default: the latest finished run).")
+@click.option("--text", default=None, help="The ticket's text, as the customer wrote it.")
+@click.option("--ticket-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the ticket's text from this file (- for standard input).")
+@click.option("--customer", default=None, metavar="ID",
+              help="The customer's id as the helpdesk shows it (an e-mail too): their earlier tickets.")
+@click.option("--set", "dimension_values", multiple=True, metavar="DIMENSION=VALUE",
+              help="A value of the ticket's, e.g. --set platform=iOS: how common it is in the nearest "
+                   "iceberg (repeatable).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="TOML file whose dashboard.url the links use (else the run's own setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (the API's format).")
+def lookup_command(out: Path, run_id: str | None, text: str | None, ticket_file: Path | None,
+                   customer: str | None, dimension_values: tuple[str, ...], config_path: Path | None,
+                   as_json: bool) -> None:
+    """Is this ticket a one-off? Where it would land among a run's icebergs, and what this
+    customer wrote before.
+
+    The text is cleaned, redacted and embedded with the run's settings and model, exactly
+    as the dashboard's look-up page does; the run's assign rule says whether it would join
+    an iceberg. Nothing given is stored.
+
+    \b
+    Examples:
+      iceberg lookup --text "my PIN got blocked after three wrong tries"
+      iceberg lookup --text "card declined at the shop" --customer C432559 --set platform=iOS
+      iceberg lookup --ticket-file ticket.txt --out nightly-out --json
+
+    \b
+    Exit codes: 0 answered; 2 no text, both --text and --ticket-file, or an unknown
+    dimension; 5 the run's model cannot be loaded; 7 no finished run.
+    """
+    import json
+
+    from pipeline.lookup import open_lookup
+    from pipeline.lookup.text import answer_text
+    from pipeline.store import load_run
+
+    if (text is None) == (ticket_file is None):
+        raise click.UsageError("give the ticket as --text TEXT or --ticket-file FILE (one of them)")
+    if ticket_file is not None:
+        text = (sys.stdin.read() if str(ticket_file) == "-" else
+                ticket_file.read_text(encoding="utf-8", errors="replace"))
+    given = _dimension_values(dimension_values)
+    run = load_run(out, run_id)
+    lookup = open_lookup(out, run.run_id, dashboard_url=_dashboard_url(run.config, config_path))
+    answer = lookup(text or "", customer=customer, dimensions=given)
+    click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if as_json else answer_text(answer))
+
+
+@cli.command("serve")
+@click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
+              help="Output folder given to iceberg run.")
+@click.option("--run", "run_id", default=None, help="Run id to answer from (default: the latest finished run).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; beyond localhost only with ICEBERG_API_TOKEN set.")
+@click.option("--port", default=8502, show_default=True, type=click.IntRange(1, 65535), help="Port to serve on.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="TOML file with [serve] limits and dashboard.url.")
+@click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override a setting, e.g. --set serve.rate_per_minute=120 (repeatable).")
+def serve_command(out: Path, run_id: str | None, host: str, port: int, config_path: Path | None,
+                  assignments: tuple[str, ...]) -> None:
+    """Serve the look-up as a JSON HTTP API, for a helpdesk sidebar app or a macro.
+
+    POST /lookup answers what `iceberg lookup --json` prints; GET /icebergs/ID gives one
+    iceberg; GET /openapi.json describes both. Requests need `Authorization: Bearer
+    $ICEBERG_API_TOKEN` when the variable is set; without it the server binds to
+    localhost only. The run and the model are loaded once, at start; nothing posted is
+    stored or logged (only counts). Runs until Ctrl-C.
+
+    \b
+    Examples:
+      iceberg serve --out out
+      ICEBERG_API_TOKEN=$(openssl rand -hex 32) iceberg serve --host 0.0.0.0 --port 8502
+      iceberg serve --out nightly-out --set serve.rate_per_minute=120
+    """
+    import uvicorn
+
+    from pipeline.lookup import open_lookup
+    from pipeline.serve import TOKEN_ENV, api_app, check_binding
+    from pipeline.store import load_run
+
+    config = load_config(config_path, parse_assignments(list(assignments)))
+    token = os.environ.get(TOKEN_ENV, "")
+    check_binding(host, token)
+    _configure_logging(quiet=False)
+    run = load_run(out, run_id)
+    lookup = open_lookup(out, run.run_id, dashboard_url=config.dashboard.url or run.config.dashboard.url)
+    lookup.embedder.encode(["warm up"])          # the first look-up is as quick as the next
+    from dashboard.launch import dashboard_url as shown_url
+
+    click.echo(f"Iceberg look-up API for {out} (run {run.run_id}): {shown_url(host, port)}  "
+               f"(OpenAPI: /openapi.json; {'token required' if token else 'no token: localhost only'}; "
+               "Ctrl-C to stop)")
+    sys.stdout.flush()
+    uvicorn.run(api_app(lookup, token=token, config=config.serve), host=host, port=port,
+                log_level="warning", access_log=False, server_header=False)
+
+
 @cli.command("dashboard")
 @click.option("--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
               help="Output folder given to iceberg run.")
@@ -318,19 +443,13 @@ def dashboard_command(out: Path, run_id: str | None, host: str, port: int) -> No
       iceberg dashboard --run 20240301T020000Z-a1b2c3
       ICEBERG_DASHBOARD_PASSWORD=... iceberg dashboard --host 0.0.0.0
     """
-    import subprocess
-
-    from dashboard.launch import dashboard_url, streamlit_argv
+    from dashboard.launch import dashboard_url, streamlit_argv, supervised
 
     where = " (on every interface)" if host in ("0.0.0.0", "::") else ""
     click.echo(f"Iceberg dashboard for {out}{where}: {dashboard_url(host, port)}  (Ctrl-C to stop)")
     sys.stdout.flush()
-    server = subprocess.Popen(streamlit_argv(out, run_id, host, port))
-    try:
-        code = server.wait()
-    except KeyboardInterrupt:   # Streamlit got the Ctrl-C too and shuts down
-        code = server.wait()
-    if code not in (0, -2, 130):
+    code = supervised(streamlit_argv(out, run_id, host, port))   # never leaves Streamlit running
+    if code not in (0, -2, -15, 130):
         raise click.exceptions.Exit(code)
 
 

@@ -37,6 +37,7 @@ EXECUTORS = ("local", "dask")
 LONG_TEXT = ("chunk", "truncate")
 PERIODS = ("D", "W", "M")
 MODES = ("auto", "assign", "full")
+ALERT_FORMATS = ("json", "slack", "teams")
 
 
 COUNT = Interval(int, 0, None)              # a number of things, days or percent; 0 allowed
@@ -243,13 +244,43 @@ class AlertsConfig:
     growth_min_size: int = setting(10, COUNT)         # …and has at least this many tickets now
     growth_min_new: int = setting(3, COUNT)           # …and at least this many more tickets than before
     on_merge_split: bool = setting(False)             # alert on merged and split icebergs too
-    # POST changes' alerts as JSON here ("" = no webhook)
-    webhook_url: str = setting("", WEBHOOK, Options("", note="no webhook"),
-                               example="https://hooks.example.com/iceberg")
+    # POST changes' alerts here ("" = no webhook); a list posts to each (paired with a list of formats)
+    webhook_url: str | list[str] = setting("", WEBHOOK, Options("", note="no webhook"), ListOf(WEBHOOK),
+                                           example="https://hooks.example.com/iceberg")
+    # what is posted: json (Iceberg's payload), slack (Block Kit), teams (Adaptive Card); a list: one per URL
+    format: str | list[str] = setting("json", Options(*ALERT_FORMATS), ListOf(Options(*ALERT_FORMATS)),
+                                      example="slack")
     webhook_timeout: float = setting(5.0, Interval(float, 0, None, closed="neither"))   # seconds per attempt
     webhook_retries: int = setting(3, COUNT)          # attempts in all (0 counts as 1), backing off
     webhook_backoff: float = setting(1.0, Interval(float, 0, None))   # s before the 2nd; doubles (≤ 30 s)
     webhook_on_empty: bool = setting(False)           # also POST when a run has no alerts
+    # the e-mail digest (alerts and top icebergs); no recipients = no mail
+    email_to: list[str] = setting([], ListOf(Matches(r"[^@\s]+@[^@\s]+", "an e-mail address")),
+                                  example=["support-leads@example.com"])
+    email_from: str = setting("iceberg@localhost", Matches(r"[^@\s]+@[^@\s]+", "an e-mail address"),
+                              example="iceberg@example.com")
+    email_on_empty: bool = setting(False)             # also mail when a run has no alerts
+    smtp_host: str = setting("localhost", Text(non_empty=True), example="smtp.example.com")
+    smtp_port: int = setting(587, Interval(int, 1, 65535))
+    smtp_starttls: bool = setting(True)               # upgrade the connection before logging in
+    smtp_user: str = setting("", Text(), example="iceberg")   # "" = no login
+    smtp_password_env: str = setting("ICEBERG_SMTP_PASSWORD", ENV_VARIABLE)   # the variable holding the password
+
+
+@dataclass
+class DashboardConfig:
+    """Where people reach the dashboard: alerts, digests, reports, problem records and the
+    look-up API link each iceberg to ``{url}/?iceberg=ID&run=RUN_ID`` (no link when "")."""
+
+    url: str = setting("", WEBHOOK, Options("", note="no links"), example="https://iceberg.example.com")
+
+
+@dataclass
+class ServeConfig:
+    """``iceberg serve``: the look-up API's limits (its token is ICEBERG_API_TOKEN)."""
+
+    max_body_bytes: int = setting(65_536, Interval(int, 256, None))   # a larger request body gets 413
+    rate_per_minute: int = setting(600, COUNT)     # requests per client address and minute; 0 = no limit
 
 
 # Rules between settings, checked once every setting has its own value.
@@ -286,6 +317,8 @@ class Config:
     incremental: IncrementalConfig = dataclasses.field(default_factory=IncrementalConfig)
     alerts: AlertsConfig = dataclasses.field(default_factory=AlertsConfig)
     map: MapConfig = dataclasses.field(default_factory=MapConfig)
+    dashboard: DashboardConfig = dataclasses.field(default_factory=DashboardConfig)
+    serve: ServeConfig = dataclasses.field(default_factory=ServeConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -440,7 +473,25 @@ def _validated(config: Config, origins: Mapping[str, Origin], *, files: bool = T
             raise ConfigError(violation(rule.other, allowed, other, origin or origins.get(rule.setting),
                                         rule.example, env_name=_env_name(rule.other),
                                         cited=origin is not None))
+    alert_targets(config.alerts)
     return config
+
+
+def alert_targets(alerts: "AlertsConfig") -> list[tuple[str, str]]:
+    """(format, URL) of each webhook post: one format for every URL, or a list of formats
+    paired in order with a list of URLs; ``ConfigError`` when they cannot be paired."""
+    urls = [alerts.webhook_url] if isinstance(alerts.webhook_url, str) else list(alerts.webhook_url)
+    urls = [u for u in urls if u]
+    formats = [alerts.format] if isinstance(alerts.format, str) else list(alerts.format)
+    if not urls:
+        return []
+    if len(formats) == 1:
+        return [(formats[0], u) for u in urls]
+    if len(formats) != len(urls):
+        raise ConfigError(f"setting 'alerts.format' lists {len(formats)} formats but 'alerts.webhook_url' "
+                          f"{len(urls)} URL(s): give one URL per format, in the same order (e.g. format = "
+                          '["slack", "teams"] with webhook_url = ["https://hooks.slack.com/…", "https://…"])')
+    return list(zip(formats, urls))
 
 
 def _value(config: Config, dotted: str) -> Any:

@@ -40,7 +40,7 @@ from pipeline.groups.identity import iceberg_identities
 from pipeline.groups.outcome import Grouped, KnownIcebergs
 from pipeline.groups.split import (absorbed_hypotheses, emergent_splits, evidence_signatures,
                                    with_emergent_splits)
-from pipeline.ops.alerts import alert_payload, send_alerts
+from pipeline.ops.alerts import alert_bodies, send_alerts
 from pipeline.ops.changes import iceberg_changes, with_alerts
 from pipeline.ops.memory import peak_rss
 from pipeline.schemas import TicketCols, contract_order
@@ -49,7 +49,7 @@ from pipeline.sources import (Ingested, Reader, events_source, read_events, read
 from pipeline.store import checkpoint
 from pipeline.store.curation import Curation
 from pipeline.store.embedding_cache import EmbeddingCache
-from pipeline.store.layout import CHANGES, WEBHOOK, Layout
+from pipeline.store.layout import CHANGES, DIGEST, WEBHOOK, Layout
 from pipeline.store.lock import run_lock
 from pipeline.store.map_state import read_map_positions, read_map_state
 from pipeline.store.reader import PreviousRun, latest_run_id, previous_run
@@ -146,17 +146,42 @@ def _locked_run(input_path, out: Path, config: Config, embedder: Embedder | None
 
 
 def _deliver_alerts(result: RunResult, config: Config) -> None:
-    """Post the run's alerts to the webhook, if one is set; never raises (``pipeline.ops.alerts``)."""
+    """Post the run's alerts to the webhooks and mail the digest, when set; never raises
+    (``pipeline.ops.alerts``, ``pipeline.ops.digest``)."""
+    _send_digest(result, config)
     if not config.alerts.webhook_url:
         return
     writer = RunWriter(result.folder.parent.parent, result.run_id)
     try:
-        changes = Changes.read(result.folder / CHANGES)
-        payload = alert_payload(changes.to_dict(), out=str(writer.out), finished_at=result.manifest.finished_at,
-                                changes_path=str(result.folder / CHANGES))
-        writer.write_json(WEBHOOK, send_alerts(payload, config.alerts))
+        from pipeline.store import load_run
+
+        changes = Changes.read(result.folder / CHANGES).to_dict()
+        bodies = alert_bodies(changes, config, out=str(writer.out), finished_at=result.manifest.finished_at,
+                              changes_path=str(result.folder / CHANGES),
+                              run=load_run(writer.out, result.run_id))
+        records = [{**send_alerts(body, config.alerts, url, has_alerts=bool(changes["alerts"])), "format": fmt}
+                   for fmt, url, body in bodies]
+        writer.write_json(WEBHOOK, records[0] if len(records) == 1 else {"deliveries": records})
     except Exception as exc:   # noqa: BLE001 — the run has succeeded; a webhook never undoes that
         log.warning("alert webhook not sent: %s: %s", type(exc).__name__, exc)
+
+
+def _send_digest(result: RunResult, config: Config) -> None:
+    if not config.alerts.email_to:
+        return
+    try:
+        from pipeline.ops.digest import send_digest, digest_message
+        from pipeline.store import load_run
+
+        changes = Changes.read(result.folder / CHANGES).to_dict()
+        if not changes["alerts"] and not config.alerts.email_on_empty:
+            return
+        message = digest_message(changes, load_run(result.folder.parent.parent, result.run_id),
+                                 dashboard_url=config.dashboard.url, sender=config.alerts.email_from,
+                                 recipients=list(config.alerts.email_to), out=str(result.folder.parent.parent))
+        RunWriter(result.folder.parent.parent, result.run_id).write_json(DIGEST, send_digest(message, config.alerts))
+    except Exception as exc:   # noqa: BLE001 — the run has succeeded; a digest never undoes that
+        log.warning("alert digest not sent: %s: %s", type(exc).__name__, exc)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ for _name in [n for n in os.environ if n.startswith("ICEBERG_")]:
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,49 @@ def model_cache(tmp_path_factory) -> Path:
     os.environ[MODEL_CACHE_ENV] = str(folder)
     yield folder
     os.environ.pop(MODEL_CACHE_ENV, None)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a server a test started with ``start_new_session=True``: SIGTERM to its whole
+    process group (it and whatever it started, e.g. ``iceberg dashboard``'s Streamlit), then
+    SIGKILL to what is left after ``timeout`` s. Every server a test starts ends here."""
+    import signal
+
+    def signal_group(signum: int) -> None:
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    signal_group(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    signal_group(signal.SIGKILL)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies left for init to reap do not)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+            return True
+        except (ProcessLookupError, PermissionError):
+            return False
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def iceberg(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -19,7 +19,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from conftest import ROOT, SAMPLE_TRUTH
+from conftest import ROOT, SAMPLE_TRUTH, stop_process_group
 from dashboard_fixtures import RENAMED, XSS_NAME
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
@@ -43,31 +43,30 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(dashboard_store):
+    """``iceberg dashboard`` in a process group of its own, so the teardown stops the CLI and
+    the Streamlit server it started — whatever happened while it came up."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ICEBERG_DASHBOARD_")}
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "dashboard", "--out", str(dashboard_store.out),
                                 "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    first_line = process.stdout.readline()
-    assert url in first_line, first_line
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urlopen(url + "_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("the dashboard did not come up within 120 s")
-    yield url
-    process.terminate()
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        url = f"http://127.0.0.1:{port}/"
+        first_line = process.stdout.readline()
+        assert url in first_line, first_line
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urlopen(url + "_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not come up within 120 s")
+        yield url
+    finally:
+        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")

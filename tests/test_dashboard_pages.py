@@ -173,6 +173,22 @@ def test_the_lookup_finds_a_planted_problems_iceberg(app, dashboard_store):
     assert not list((dashboard_store.out).rglob("*lookup*"))
 
 
+def test_the_lookup_shows_the_customers_history(app, dashboard_store):
+    truth = json.loads(SAMPLE_TRUTH.read_text())
+    planted = next(p for p in truth["planted"] if p["intent"] == "pin_blocked")
+    tickets = load_run(dashboard_store.out).tickets.set_index(T.ticket_id)
+    writer = tickets.at[planted["ticket_ids"][0], T.customer_id]
+    at = _ok(app(dashboard_store.out))
+    at.switch_page("app_pages/lookup.py").run()
+    at.text_area(key="lookup_text").set_value(tickets.at[planted["ticket_ids"][-1], T.text])
+    at.text_input(key="lookup_customer").set_value(writer)
+    at.button[0].click().run()
+    _ok(at)
+    assert "They wrote about this problem before" in at.warning[0].value
+    history = at.dataframe[2].value
+    assert planted["ticket_ids"][0] in set(history[T.ticket_id]) and history["same problem"].any()
+
+
 def test_the_runs_page_lists_both_runs_and_what_changed(app, dashboard_store):
     at = _ok(app(dashboard_store.out))
     at.switch_page("app_pages/runs.py").run()

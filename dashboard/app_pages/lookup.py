@@ -1,16 +1,17 @@
 """"Is this a one-off?": paste a ticket, see which iceberg it belongs to, if any.
 
 The text is cleaned, redacted and embedded exactly as the run's tickets were
-(``dashboard.lookup``); nothing pasted is stored.
+(``pipeline.lookup``, as ``iceberg lookup`` and ``iceberg serve`` do); nothing pasted is stored.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, lookup, ui, views, words
+from dashboard import data, ui, views, words
+from pipeline import lookup
 from pipeline.errors import IcebergError
-from pipeline.schemas import AttributeCols as A
+from pipeline.lookup.service import dimension_shares
 from pipeline.schemas import IcebergCols as I
 from pipeline.schemas import TicketCols as T
 
@@ -27,6 +28,8 @@ choices = views.dimension_values(attributes)
 with st.form("lookup"):
     text = st.text_area("Ticket text", height=140, placeholder="e.g. My card was declined again in the app",
                         key="lookup_text")
+    customer = st.text_input("Customer id (optional)", key="lookup_customer",
+                             placeholder="as the helpdesk shows it, an e-mail address too")
     given = {}
     if choices:
         columns = st.columns(min(len(choices), 4))
@@ -45,7 +48,7 @@ run_config = data.config(shown.out, shown.run_id)
 try:
     with st.spinner("Embedding it with the run's model…"):
         embedder = data.embedder(tuple(sorted(vars(run_config.embedding).items())))
-        vectors, found = data.ticket_vectors(shown.out, shown.run_id)
+        vectors, found = data.ticket_vectors(shown.out, shown.run_id)   # also for the customer's history
         result = lookup.looked_up(text, run_config, embedder, data.known_icebergs(shown.out, shown.run_id),
                                   icebergs, data.names(icebergs), vectors, found,
                                   data.tickets(shown.out, shown.run_id))
@@ -74,16 +77,33 @@ st.dataframe(result.icebergs, hide_index=True, column_config={
 
 picked = {d: v for d, v in given.items() if v is not None}
 if picked and len(result.icebergs):
-    top = result.icebergs.iloc[0][I.iceberg_id]
-    rows = attributes[attributes[A.iceberg_id] == top]
-    for dimension, value in picked.items():
-        match = rows[(rows[A.dimension] == dimension) & (rows[A.value] == value)]
-        share = match[A.share].iloc[0] if len(match) else 0.0
-        base = match[A.baseline_share].iloc[0] if len(match) else None
-        st.text(f"{dimension}={value}: {words.pct(share)} of {top}'s tickets"
-                + (f", against {words.pct(base)} of all tickets." if base is not None else "."))
+    for share in dimension_shares(attributes, result.icebergs.iloc[0][I.iceberg_id], picked):
+        st.text(f"{share.dimension}={share.value}: {words.pct(share.share)} of {share.iceberg_id}'s tickets"
+                + (f", against {words.pct(share.baseline_share)} of all tickets."
+                   if share.baseline_share is not None else "."))
 
 st.subheader("The ten most similar past tickets")
 st.dataframe(result.tickets, hide_index=True, column_config={
     lookup.SIMILARITY: st.column_config.NumberColumn(format="%.2f"),
     T.text: st.column_config.TextColumn(width="large")})
+
+if customer and customer.strip():
+    from pipeline.lookup import customer_history, customer_keys
+
+    index = data.customer_index(shown.out, shown.run_id)
+    given_id = customer.strip()
+    keys = [given_id] if given_id in index else customer_keys(given_id, run_config.redact)
+    history = customer_history(given_id, keys, index, data.tickets(shown.out, shown.run_id), result.vector,
+                               vectors, found, data.names(icebergs), result.placed_in, result.threshold)
+    st.subheader("This customer's history")
+    if history.customer_id is None:
+        st.info("No earlier ticket of this customer in this run.")
+    else:
+        if history.same_problem:
+            st.warning(f"They wrote about this problem before: "
+                       f"{int(history.tickets['same problem'].sum())} of their tickets are the same problem.")
+        else:
+            st.info("None of their earlier tickets is the same problem.")
+        st.dataframe(history.tickets, hide_index=True, column_config={
+            "similarity": st.column_config.NumberColumn(format="%.2f"),
+            T.text: st.column_config.TextColumn(width="large")})

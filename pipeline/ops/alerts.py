@@ -37,27 +37,41 @@ class _Retryable(Exception):
     pass
 
 
-def alert_payload(changes: dict, *, out: str, finished_at: str, changes_path: str) -> dict:
+def alert_payload(changes: dict, *, out: str, finished_at: str, changes_path: str,
+                  dashboard_url: str = "") -> dict:
+    """Iceberg's own JSON payload (``alerts.format = "json"``); each alert carries ``url``, its
+    iceberg's dashboard page (null without ``dashboard.url``)."""
+    from pipeline.links import iceberg_url
+
+    alerts = [{**a, "url": iceberg_url(dashboard_url, a["iceberg_id"], changes["run_id"])}
+              for a in changes["alerts"]]
     return {"event": "iceberg.alerts", "payload_version": PAYLOAD_VERSION,
             "run_id": changes["run_id"], "previous_run_id": changes.get("previous_run_id"),
             "out": out, "finished_at": finished_at, "summary": changes["summary"],
-            "alerts": changes["alerts"], "changes_path": changes_path}
+            "alerts": alerts, "changes_path": changes_path}
 
 
-def send_alerts(payload: dict, config: AlertsConfig) -> dict:
-    """POST ``payload`` to the webhook; returns {status, attempts, http_status, error, seconds}."""
-    record = {"url": config.webhook_url, "status": "skipped", "attempts": 0, "http_status": None,
+def send_alerts(payload: dict, config: AlertsConfig, url: str | None = None, *,
+                has_alerts: bool | None = None) -> dict:
+    """POST ``payload`` to ``url`` (default: ``alerts.webhook_url``); returns {url, status,
+    attempts, http_status, error, seconds}. ``has_alerts`` (default: the payload's
+    ``alerts``) decides whether an empty run is posted (``webhook_on_empty``)."""
+    url = config.webhook_url if url is None else url
+    url = url if isinstance(url, str) else (url[0] if url else "")
+    record = {"url": url, "status": "skipped", "attempts": 0, "http_status": None,
               "error": None, "seconds": 0.0}
-    if not config.webhook_url:
+    if not url:
         return record
-    if not payload.get("alerts") and not config.webhook_on_empty:
+    if has_alerts is None:
+        has_alerts = bool(payload.get("alerts"))
+    if not has_alerts and not config.webhook_on_empty:
         return {**record, "status": "skipped (no alerts)"}
     body = json.dumps(payload, default=str).encode("utf-8")
     started = time.perf_counter()
 
     def attempt() -> int:
         record["attempts"] += 1
-        request = urllib.request.Request(config.webhook_url, data=body, method="POST", headers={
+        request = urllib.request.Request(url, data=body, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": USER_AGENT})
         try:
             with urllib.request.urlopen(request, timeout=config.webhook_timeout) as response:
@@ -84,10 +98,43 @@ def send_alerts(payload: dict, config: AlertsConfig) -> dict:
         record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
     record["seconds"] = round(time.perf_counter() - started, 3)
     if record["status"] == "failed":
-        log.warning("alert webhook %s failed after %d attempt(s): %s", config.webhook_url,
+        log.warning("alert webhook %s failed after %d attempt(s): %s", _shown(url),
                     record["attempts"], record["error"],
                     extra={"event": "webhook", "webhook": record})
     else:
-        log.info("alert webhook %s: %s (HTTP %s)", config.webhook_url, record["status"],
+        log.info("alert webhook %s: %s (HTTP %s)", _shown(url), record["status"],
                  record["http_status"], extra={"event": "webhook", "webhook": record})
     return record
+
+
+def _shown(url: str) -> str:
+    """The URL as logs show it: scheme and host only (Slack and Teams webhook paths are secrets)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…" if parts.path.strip("/") else url
+
+
+def alert_bodies(changes: dict, config, *, out: str, finished_at: str, changes_path: str,
+                 run=None) -> list[tuple[str, str, dict]]:
+    """(format, URL, body) of every post the run's ``[alerts]`` settings ask for
+    (``config.alert_targets``): Iceberg's JSON, a Slack message or a Teams card, with
+    ``dashboard.url`` deep links."""
+    from pipeline.config import alert_targets
+    from pipeline.ops import chat
+
+    targets = alert_targets(config.alerts)
+    base = config.dashboard.url
+    cards = chat.alert_cards(changes, run, base) if any(f != "json" for f, _ in targets) else []
+    hint = f"iceberg diff --out {out}"
+    bodies = []
+    for fmt, url in targets:
+        if fmt == "slack":
+            body = chat.slack_message(cards, changes["run_id"], more_hint=hint)
+        elif fmt == "teams":
+            body = chat.teams_message(cards, changes["run_id"], more_hint=hint)
+        else:
+            body = alert_payload(changes, out=out, finished_at=finished_at, changes_path=changes_path,
+                                 dashboard_url=base)
+        bodies.append((fmt, url, body))
+    return bodies

@@ -24,6 +24,8 @@ Python API (what ``iceberg report`` and the dashboard's download buttons call)::
   ``zendesk`` (JSON: ``problem`` tickets and the ``problem_id`` updates of their incidents).
 - ``iceberg_ids``: the icebergs to cover, in order (any status); default: the ``top``
   best-ranked icebergs that are neither boilerplate nor dismissed.
+- ``dashboard_url``: every brief and problem record links to the iceberg's dashboard page
+  (``dashboard.url``; default: the run's setting; no link when it is empty).
 - ``split``: ``md`` and ``html`` only: an index plus one file per brief, instead of one
   document holding the overview and every brief.
 
@@ -55,12 +57,14 @@ def check_format(fmt: str) -> str:
 
 
 def render(run, fmt: str, iceberg_ids: list[str] | None = None, top: int = 10, *,
-           split: bool = False) -> Rendered:
-    """The report of ``run`` (a ``store.Run``) in format ``fmt`` (see the module docstring)."""
+           split: bool = False, dashboard_url: str | None = None) -> Rendered:
+    """The report of ``run`` (a ``store.Run``) in format ``fmt`` (see the module docstring);
+    each brief links to ``{dashboard_url}/?iceberg=ID&run=RUN_ID`` (None: the run's
+    ``dashboard.url``; "": no links)."""
     from pipeline.reports.model import report_model
 
     module = importlib.import_module(f"pipeline.reports.{FORMATS[check_format(fmt)]}")
-    return module.render(report_model(run, iceberg_ids, top), split=split)
+    return module.render(report_model(run, iceberg_ids, top, dashboard_url=dashboard_url), split=split)
 
 
 def tickets_csv(run, iceberg_id: str) -> bytes:

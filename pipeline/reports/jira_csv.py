@@ -87,6 +87,8 @@ def description(report: Report, b: Brief) -> str:
 def _description_head(report: Report, b: Brief) -> list[str]:
     out = ["h2. Problem", w(b.statement), "", f"*Rank* {b.rank} of {report.n_icebergs}, status {w(b.status)}. "
            f"*Why it ranks here:* {w(b.score)}"]
+    if b.url:
+        out += ["", f"[Open {w(b.iceberg_id)} in the dashboard|{b.url}]"]
     if b.note:
         out += ["", f"*Note:* {w(b.note)}"]
     out += ["", "h3. Who is affected", f"* {w(b.who)}"]

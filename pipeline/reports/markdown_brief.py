@@ -57,6 +57,7 @@ def _brief(report: Report, b: Brief, *, level: int) -> str:
            f"Rank {b.rank} of {report.n_icebergs} · status {md(b.status)}"
            + (f" · problem record {md(b.problem_ticket)}" if b.problem_ticket else "")
            + (f" · generated label: {md(b.label)}" if b.curated else ""), "",
+           *([f"[Open {md(b.iceberg_id)} in the dashboard](<{b.url}>)", ""] if b.url else []),
            f"**Problem:** {md(b.statement)}", ""]
     if b.note:
         out += [f"**Note:** {md(b.note)}", ""]

@@ -70,6 +70,7 @@ class Brief:
     quotes: list[Quote]
     ticket_ids: list[str]     # oldest first
     handling: str | None = None   # how its tickets are handled (``lines.handling_line``)
+    url: str | None = None    # its dashboard page (``dashboard.url``); None when that is not set
 
     @property
     def iceberg_id(self) -> str:
@@ -176,8 +177,14 @@ def handling_columns(run) -> list[str]:
     return list(run.manifest.columns.get("handling", [])) if run.manifest.columns else []
 
 
-def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Report:
-    """The ``Report`` of ``run`` (a ``store.Run``) for the chosen icebergs (``selected_icebergs``)."""
+def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10, *,
+                 dashboard_url: str | None = None) -> Report:
+    """The ``Report`` of ``run`` (a ``store.Run``) for the chosen icebergs (``selected_icebergs``);
+    each brief links to its dashboard page under ``dashboard_url`` (None: the run's
+    ``dashboard.url``; "": no links)."""
+    from pipeline.links import iceberg_url
+
+    base = run.config.dashboard.url if dashboard_url is None else dashboard_url
     icebergs = run.curated_icebergs()
     chosen = selected_icebergs(icebergs, iceberg_ids, top)
     ids = chosen[I.iceberg_id].tolist()
@@ -194,7 +201,8 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
     config = run.config.to_dict()
     themes = run.themes if hasattr(run, "themes") else None
     handling = handling_columns(run)
-    briefs = [_brief(r, evidence, attributes, timeline, tickets, handling, themes)
+    briefs = [_brief(r, evidence, attributes, timeline, tickets, handling, themes,
+                     iceberg_url(base, r[I.iceberg_id], run.run_id))
               for r in chosen.to_dict(orient="records")]
     return Report(
         run_id=run.run_id, finished_at=run.manifest.finished_at,
@@ -212,7 +220,8 @@ def report_model(run, iceberg_ids: list[str] | None = None, top: int = 10) -> Re
 
 
 def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: pd.DataFrame,
-           tickets: pd.DataFrame, handling: list[str] = (), themes: pd.DataFrame | None = None) -> Brief:
+           tickets: pd.DataFrame, handling: list[str] = (), themes: pd.DataFrame | None = None,
+           url: str | None = None) -> Brief:
     iceberg_id = r[I.iceberg_id]
     name = r.get(CU.name) if lines.present(r.get(CU.name)) else r[I.label]
     own_evidence = evidence[evidence[A.iceberg_id] == iceberg_id]
@@ -240,7 +249,7 @@ def _brief(r: dict, evidence: pd.DataFrame, attributes: pd.DataFrame, timeline: 
         combination=combination, causes=causes, terms=list(r[I.keywords]),
         theme=lines.theme_line(themes, r.get(I.theme_id), iceberg_id),
         score=lines.score_line(r, lines.top_value(own_evidence)), quotes=representative_quotes(members, list(r[I.representative_ticket_ids])),
-        ticket_ids=members[T.ticket_id].astype(str).tolist(),
+        ticket_ids=members[T.ticket_id].astype(str).tolist(), url=url,
         handling=lines.handling_line(members, list(handling)),
     )
 

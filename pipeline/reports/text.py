@@ -27,6 +27,7 @@ def brief_text(report: Report, brief: Brief, *, width: int | None = WIDTH, ticke
            f"rank {brief.rank} of {report.n_icebergs} · status {brief.status}"
            + (f" · problem record {one_line(brief.problem_ticket)}" if brief.problem_ticket else "")
            + ("" if not brief.curated else f" · generated label: {one_line(brief.label)}"),
+           *([f"dashboard: {brief.url}"] if brief.url else []),
            "", *_wrapped(brief.statement)]
     if brief.note:
         out += ["", *_wrapped(f"Note: {brief.note}")]

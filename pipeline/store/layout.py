@@ -18,6 +18,7 @@ from pathlib import Path
 MANIFEST = "manifest.json"
 CHANGES = "changes.json"
 WEBHOOK = "webhook.json"
+DIGEST = "digest.json"          # how the e-mail digest went (alerts.email_to)
 REGISTRY = "registry.parquet"   # every iceberg id so far, with its last centroid
 MAP_STATE = "map.parquet"       # the fitted ticket map the run's tickets were placed on (``map_state``)
 RESUME = "_resume"              # checkpoints of an unfinished run (``checkpoint``)

@@ -1,5 +1,7 @@
 """"Is this a one-off?": where a pasted ticket would land among a finished run's icebergs.
 
+One computation for the dashboard's look-up page, ``iceberg lookup`` and ``iceberg serve``.
+
 The text goes through the pipeline's own preparation — ``pipeline.text.clean.clean_text``
 and ``pipeline.text.redact.redacted_texts`` with the run's settings — and is embedded by
 the run's model and backend, so it is compared with the run's tickets exactly as the
@@ -10,7 +12,7 @@ when that is -1). Plain functions; nothing pasted is stored anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,12 +31,13 @@ class LookupResult:
     threshold: float          # the run's assign rule
     icebergs: pd.DataFrame    # nearest icebergs: iceberg_id, name, similarity, would join
     tickets: pd.DataFrame     # most similar past tickets: ticket_id, similarity, iceberg_id, name, text
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)   # its embedding
 
     @property
     def placed_in(self) -> str | None:
         """The iceberg the assign rule would put it in, or None (it would stay outside)."""
-        joined = self.icebergs[self.icebergs[WOULD_JOIN]]
-        return None if joined.empty else str(joined[I.iceberg_id].iloc[0])
+        table = self.icebergs              # only the most similar one can be joined
+        return str(table[I.iceberg_id].iat[0]) if len(table) and bool(table[WOULD_JOIN].iat[0]) else None
 
 
 def prepared_text(text: str, config: Config) -> str:
@@ -56,20 +59,20 @@ def nearest_icebergs(vector: np.ndarray, known, icebergs: pd.DataFrame, names: d
                      threshold: float, n: int = 5) -> pd.DataFrame:
     """The ``n`` icebergs of the run whose registry centroid is most similar to ``vector``;
     only the most similar one can be joined, when it reaches ``threshold``."""
-    in_run = set(icebergs[I.iceberg_id])
+    in_run_ids = icebergs[I.iceberg_id].tolist()
+    in_run = set(in_run_ids)
     rows = [i for i, iceberg_id in enumerate(known.ids) if iceberg_id in in_run]
     if not rows:
         return pd.DataFrame(columns=[I.iceberg_id, "name", SIMILARITY, WOULD_JOIN])
     sims = known.centroids[rows] @ vector
     order = np.argsort(-sims, kind="stable")[:n]
     ids = [known.ids[rows[i]] for i in order]
-    table = pd.DataFrame({I.iceberg_id: ids, "name": [names.get(i, "") for i in ids],
-                          SIMILARITY: sims[order].astype(float)})
-    table[WOULD_JOIN] = (np.arange(len(table)) == 0) & (table[SIMILARITY] >= threshold)
-    ranks = icebergs.set_index(I.iceberg_id)
-    table[I.rank] = table[I.iceberg_id].map(ranks[I.rank])
-    table[I.size] = table[I.iceberg_id].map(ranks[I.size])
-    return table
+    rank_of = dict(zip(in_run_ids, icebergs[I.rank].tolist()))
+    size_of = dict(zip(in_run_ids, icebergs[I.size].tolist()))
+    best = sims[order].astype(float)
+    return pd.DataFrame({I.iceberg_id: ids, "name": [names.get(i, "") for i in ids], SIMILARITY: best,
+                         WOULD_JOIN: (np.arange(len(ids)) == 0) & (best >= threshold),
+                         I.rank: [rank_of.get(i) for i in ids], I.size: [size_of.get(i) for i in ids]})
 
 
 def nearest_tickets(vector: np.ndarray, vectors: np.ndarray, found: np.ndarray, tickets: pd.DataFrame,
@@ -79,21 +82,39 @@ def nearest_tickets(vector: np.ndarray, vectors: np.ndarray, found: np.ndarray, 
     n = min(n, int(found.sum()))
     top = np.argpartition(-sims, n - 1)[:n] if 0 < n < len(sims) else np.flatnonzero(found)
     top = top[np.argsort(-sims[top], kind="stable")]
-    rows = tickets.iloc[top]
+    picked = tickets.iloc[top]
+    iceberg_ids = picked[T.iceberg_id].to_numpy(dtype=object)
     return pd.DataFrame({
-        T.ticket_id: rows[T.ticket_id].to_numpy(), SIMILARITY: sims[top].astype(float),
-        T.iceberg_id: rows[T.iceberg_id].to_numpy(),
+        T.ticket_id: picked[T.ticket_id].to_numpy(dtype=object), SIMILARITY: sims[top].astype(float),
+        T.iceberg_id: iceberg_ids,
         "name": [names.get(i, "outside any iceberg") if isinstance(i, str) else "outside any iceberg"
-                 for i in rows[T.iceberg_id]],
-        T.text: rows[T.text].to_numpy()})
+                 for i in iceberg_ids],
+        T.text: picked[T.text].to_numpy(dtype=object)})
 
 
 def looked_up(text: str, config: Config, embedder, known, icebergs: pd.DataFrame, names: dict[str, str],
-              vectors: np.ndarray, found: np.ndarray, tickets: pd.DataFrame) -> LookupResult:
+              vectors: np.ndarray, found: np.ndarray, tickets: pd.DataFrame, *,
+              n_icebergs: int = 5, n_tickets: int = 10) -> LookupResult:
     """Prepare, embed and compare one pasted ticket with the run."""
     prepared = prepared_text(text, config)
     vector = embedder.encode([prepared]).vectors[0]
     threshold = assign_threshold(config)
     return LookupResult(prepared, threshold,
-                        nearest_icebergs(vector, known, icebergs, names, threshold),
-                        nearest_tickets(vector, vectors, found, tickets, names))
+                        nearest_icebergs(vector, known, icebergs, names, threshold, n=n_icebergs),
+                        nearest_tickets(vector, vectors, found, tickets, names, n=n_tickets), vector)
+
+
+def ticket_vectors(run, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of ``run``'s tickets (their ``texts``, in order) from the embedding cache
+    (by text hash), and a mask of the tickets found there (a cache pruned since the run
+    lacks some; their rows are zeros)."""
+    from pipeline.embed import text_hash
+    from pipeline.store.embedding_cache import embedding_cache
+
+    key = run.manifest.embedding.get("key")
+    found, vectors = embedding_cache(run.out, key).lookup([text_hash(t) for t in texts]) if key else (
+        np.zeros(len(texts), dtype=bool), None)
+    full = np.zeros((len(texts), vectors.shape[1] if vectors is not None else 1), dtype=np.float32)
+    if vectors is not None:
+        full[found] = vectors
+    return full, found
