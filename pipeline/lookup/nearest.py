@@ -41,13 +41,18 @@ class LookupResult:
 
 
 def prepared_text(text: str, config: Config) -> str:
-    """``text`` cleaned and redacted as the run prepared its tickets."""
+    """``text`` cleaned and redacted as the run prepared its tickets, without machine text."""
     from pipeline.text.clean import clean_text
     from pipeline.text.redact import redacted_texts
 
+    from pipeline.text.structure import ticket_structure
+
     cleaned = clean_text(text or "", config.clean)
     redacted, _ = redacted_texts(pd.Series([cleaned], dtype="string"), config.redact)
-    return str(redacted.iloc[0])
+    # the reporter's words, as the run embedded its tickets' (machine text, a pasted stack
+    # trace or log, left out); the whole text when that is all there is
+    words = ticket_structure(redacted.astype(str)).reporter.iloc[0]
+    return words if words.strip() else str(redacted.iloc[0])
 
 
 def assign_threshold(config: Config) -> float:

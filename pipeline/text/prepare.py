@@ -45,7 +45,7 @@ from pipeline.text.redact import redacted_texts
 from pipeline.text.redact_columns import (pseudonymised_ticket_ids, redacted_columns,  # noqa: F401
                                           redacted_reason)
 from pipeline.text.signatures import error_signatures
-from pipeline.text.structure import ticket_structure
+from pipeline.text.structure import Structure, ticket_structure
 from pipeline.text.templates import template_fragments, without_templates
 
 
@@ -93,17 +93,32 @@ def prepared_tickets(tickets: pd.DataFrame, quarantine: pd.DataFrame, config: Co
         quarantine = pd.concat([quarantine, rejected], ignore_index=True)
         quarantine = quarantine.sort_values(QuarantineCols.source_row, kind="stable", ignore_index=True)
     tickets = tickets.loc[~too_short].reset_index(drop=True)
-    structure = ticket_structure(tickets[TicketCols.text],
-                                 groups=tickets[groups] if groups in tickets else None,
-                                 min_share=config.clean.scaffolding_min_share,
-                                 max_coherence_ratio=config.clean.scaffolding_max_coherence,
-                                 random_state=config.cluster.random_state)
+    structure = tickets_structure(tickets, config, groups)
     signatures = None
     if config.clean.error_signatures:
         signatures = error_signatures(structure.machine, structure.reporter)
         tickets = tickets.assign(**{TicketCols.error_signature: signatures.to_numpy()})
     return Prepared(tickets, quarantine, dict(counts), templates, structure.reporter,
                     _surviving_subjects(tickets, structure.reporter), structure.record(signatures))
+
+
+def tickets_structure(tickets: pd.DataFrame, config: Config, groups: str | None = None) -> Structure:
+    """``ticket_structure`` of prepared tickets with the run's settings. Pure: the stored
+    tickets of a run give back the problem texts it embedded (``problem_inputs``)."""
+    return ticket_structure(tickets[TicketCols.text], groups=tickets[groups] if groups in tickets else None,
+                            min_share=config.clean.scaffolding_min_share,
+                            max_coherence_ratio=config.clean.scaffolding_max_coherence,
+                            random_state=config.cluster.random_state)
+
+
+def problem_inputs(tickets: pd.DataFrame, config: Config,
+                   dimensions: list[str]) -> tuple[pd.Series, pd.Series | None]:
+    """The problem texts and subjects a run embedded (``pipeline.embed.problem_embeddings``),
+    from its stored tickets and the dimensions of its manifest: to re-profile a run without
+    embedding again."""
+    tickets = tickets.reset_index(drop=True)
+    reporter = tickets_structure(tickets, config, scaffolding_groups(dimensions)).reporter
+    return reporter, _surviving_subjects(tickets, reporter)
 
 
 GROUP_COLUMN = re.compile(r"product|project|component|repo|source|brand|form|queue", re.IGNORECASE)
