@@ -49,13 +49,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.planted import planted_helpdesk  # noqa: E402
 from pipeline.config import Config  # noqa: E402
-from pipeline.embed import embedder_from_config, text_hash  # noqa: E402
+from pipeline.embed import embedder_from_config  # noqa: E402
 from pipeline.run import run  # noqa: E402
 from pipeline.schemas import AttributeCols as A  # noqa: E402
 from pipeline.schemas import IcebergCols as I  # noqa: E402
 from pipeline.schemas import TicketCols as T  # noqa: E402
 from pipeline.store import load_run  # noqa: E402
-from pipeline.store.embedding_cache import embedding_cache  # noqa: E402
+from pipeline.lookup import ticket_vectors  # noqa: E402
 
 DEFAULT_BANKING77 = ROOT.parent / "shared" / "data" / "banking77"
 TOP = 10
@@ -86,10 +86,9 @@ def member_f1(a: set[str], b: set[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
 
 
-def ticket_vectors(out: Path, key: str, tickets: pd.DataFrame) -> np.ndarray:
+def run_vectors(out: Path, tickets: pd.DataFrame) -> np.ndarray:
     """The run's embeddings of ``tickets``, in order, from its embedding cache."""
-    found, vectors = embedding_cache(out, key).lookup(
-        [text_hash(text) for text in tickets[T.text]])
+    vectors, found = ticket_vectors(load_run(out), tickets)
     if not found.all():
         raise RuntimeError(f"{(~found).sum()} tickets missing from the embedding cache of {out}")
     return vectors
@@ -117,11 +116,11 @@ def supervised_ceiling(vectors: np.ndarray, tickets: pd.DataFrame, plant: dict) 
     return float(np.max(2 * precision * recall / np.maximum(precision + recall, 1e-9)))
 
 
-def planted_scores(out: Path, truth: dict, embedder_key: str) -> pd.DataFrame:
+def planted_scores(out: Path, truth: dict) -> pd.DataFrame:
     """One row per planted iceberg: its best match, the five measures and the ceiling F1."""
     result = load_run(out)
     tickets, icebergs, attributes = result.tickets, result.icebergs, result.attributes
-    vectors = ticket_vectors(out, embedder_key, tickets)
+    vectors = run_vectors(out, tickets)
     members = {i: set(g) for i, g in tickets.dropna(subset=[T.iceberg_id])
                .groupby(T.iceberg_id)[T.ticket_id]}
     top = set(icebergs.nsmallest(TOP, I.rank)[I.iceberg_id])
@@ -198,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         csv = seed_out / "tickets.csv"
         data.tickets.to_csv(csv, index=False)
         run(csv, seed_out, config, embedder=embedder, progress=False, mode="full")
-        scores = planted_scores(seed_out, data.truth, embedder.key)
+        scores = planted_scores(seed_out, data.truth)
         if args.verbose:
             print(f"seed {seed}\n{scores.to_string(index=False, float_format='%.2f')}\n")
         summaries.append(seed_summary(seed, scores))

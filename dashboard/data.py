@@ -158,11 +158,11 @@ def known_icebergs(out: str, run_id: str):
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def ticket_vectors(out: str, run_id: str) -> tuple[np.ndarray, np.ndarray]:
-    """The run's tickets' vectors from the embedding cache (by text hash), and a mask of the
-    tickets found there (a cache pruned since the run lacks some)."""
+    """The run's tickets' vectors from the embedding cache (``pipeline.lookup.ticket_vectors``),
+    and a mask of the tickets found there (a cache pruned since the run lacks some)."""
     from pipeline.lookup import ticket_vectors as vectors_of
 
-    return vectors_of(_run(out, run_id), tickets(out, run_id)[T.text].astype(str).tolist())
+    return vectors_of(_run(out, run_id), tickets(out, run_id))
 
 
 @st.cache_resource(max_entries=RUNS_KEPT, show_spinner=False)

@@ -87,6 +87,27 @@ def ticket_embeddings(texts: Sequence[str], embedder: Embedder, cache: VectorCac
                       encoded=result, encode_seconds=encode_seconds, executor=executor.name)
 
 
+def cached_problem_vectors(cache: VectorCache, texts: Sequence[str], subjects: Sequence[str] | None,
+                           subject_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """The problem vectors ``problem_embeddings`` gave these tickets, from ``cache`` alone,
+    and a mask of the tickets whose vectors were all there (the other rows are zeros)."""
+    found, vectors = cache.lookup([text_hash(t) for t in texts])
+    dim = vectors.shape[1] if vectors is not None and len(vectors) else 1
+    full = np.zeros((len(texts), dim), dtype=np.float32)
+    if vectors is not None:
+        full[found] = vectors
+    if subjects is not None and subject_weight:
+        given = np.array([isinstance(s, str) and bool(s.strip()) for s in subjects])
+        rows = np.flatnonzero(given)
+        hit, titles = cache.lookup([text_hash(subjects[i]) for i in rows])
+        if titles is not None and len(titles):
+            full[rows[hit]] += subject_weight * titles
+        found = found & ~np.isin(np.arange(len(texts)), rows[~hit])
+        norms = np.linalg.norm(full, axis=1, keepdims=True)
+        full = full / np.where(norms == 0, 1.0, norms)
+    return full, found
+
+
 def problem_embeddings(texts: Sequence[str], subjects: Sequence[str] | None, embedder: Embedder,
                        cache: VectorCache | None, *, subject_weight: float, shard_name: str,
                        model_name: str, progress: bool | None = None,

@@ -109,17 +109,19 @@ def looked_up(text: str, config: Config, embedder, known, icebergs: pd.DataFrame
                         nearest_tickets(vector, vectors, found, tickets, names, n=n_tickets), vector)
 
 
-def ticket_vectors(run, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors of ``run``'s tickets (their ``texts``, in order) from the embedding cache
-    (by text hash), and a mask of the tickets found there (a cache pruned since the run
-    lacks some; their rows are zeros)."""
-    from pipeline.embed import text_hash
+def ticket_vectors(run, tickets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors ``run`` gave its ``tickets`` (its stored tickets, in order) from the
+    embedding cache — their problem texts and subjects (``pipeline.text.prepare.problem_inputs``)
+    — and a mask of the tickets found there (a cache pruned since the run lacks some; their
+    rows are zeros)."""
+    from pipeline.embed.stage import cached_problem_vectors
     from pipeline.store.embedding_cache import embedding_cache
+    from pipeline.text.prepare import problem_inputs
 
     key = run.manifest.embedding.get("key")
-    found, vectors = embedding_cache(run.out, key).lookup([text_hash(t) for t in texts]) if key else (
-        np.zeros(len(texts), dtype=bool), None)
-    full = np.zeros((len(texts), vectors.shape[1] if vectors is not None else 1), dtype=np.float32)
-    if vectors is not None:
-        full[found] = vectors
-    return full, found
+    if not key:
+        return np.zeros((len(tickets), 1), dtype=np.float32), np.zeros(len(tickets), dtype=bool)
+    config = run.config
+    texts, subjects = problem_inputs(tickets, config, run.manifest.columns.get("dimensions", []))
+    return cached_problem_vectors(embedding_cache(run.out, key), texts.tolist(),
+                                  None if subjects is None else subjects.tolist(), config.cluster.subject_weight)

@@ -104,7 +104,7 @@ class Lookup:
         self.known = run.known_icebergs()
         self.names = _names(self.icebergs)
         self._ranks = self.icebergs[[I.iceberg_id, I.rank, I.size]]
-        self.vectors, self.found = ticket_vectors(run, self.tickets[T.text].astype(str).tolist())
+        self.vectors, self.found = ticket_vectors(run, tickets)
         self.customers = customer_rows(self.tickets[T.customer_id]) if T.customer_id in self.tickets else {}
         self.dimensions = {d: sorted(v.astype(str).unique().tolist())
                            for d, v in self.attributes.groupby(A.dimension)[A.value]}
