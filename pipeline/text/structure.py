@@ -136,7 +136,7 @@ def without_markup(text: str) -> str:
 
 @dataclass(frozen=True)
 class _Split:
-    """One ticket's lines: (kind-to-be, line) before scaffolding is known, and its machine text."""
+    """One ticket's lines before scaffolding is known, and its machine text."""
 
     lines: list[str]          # non-machine lines, markup removed, in order
     machine: list[str]        # machine lines and fenced blocks' lines
