@@ -70,13 +70,13 @@ REFERENCE_BEFORE = re.compile(r"(?:order|invoice|ticket|case|ref|reference|accou
 
 def phone_spans(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> list[tuple[int, int]]:
     """(start, end) of every phone number in ``text``, in order."""
-    if sum(ch.isdigit() for ch in text) < MIN_DIGITS:
+    if sum(map(str.isdigit, text)) < MIN_DIGITS:
         return []
     regions = tuple(regions)
     masked = NOT_PHONE.sub(lambda m: "~" * len(m.group()), text)
     spans = []
     for run in RUN.finditer(masked):
-        if sum(ch.isdigit() for ch in run.group()) < MIN_DIGITS:
+        if sum(map(str.isdigit, run.group())) < MIN_DIGITS:
             continue
         spans.extend(_phones_within(masked, run.start(), run.group(), regions))
     return spans

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,8 @@ INLINE_MARKUP = [
     (re.compile(r"^\s*h[1-6]\.\s+", re.MULTILINE), ""),
 ]
 
+_MARKUP_HINT = re.compile(r"[{!\[]|^\s*h[1-6]\.", re.MULTILINE)
+
 # Line shapes: what varies from ticket to ticket masked.
 _SHAPE_MASKS = [
     (re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE), " <url> "),
@@ -95,6 +98,7 @@ _SPACE = re.compile(r"\s+")
 MACHINE, SCAFFOLDING, REPORTER = "machine", "scaffolding", "reporter"
 
 
+@lru_cache(maxsize=1 << 16)       # form lines recur: that is what makes them scaffolding
 def line_shape(line: str) -> str:
     """``line`` lower-cased, with urls, paths, ids, hex, numbers and versions masked,
     checkboxes and bullets normalised, and punctuation dropped."""
@@ -106,6 +110,7 @@ def line_shape(line: str) -> str:
     return _SPACE.sub(" ", shape).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def label_shape(line: str) -> str | None:
     """``"steps to reproduce:"`` for ``"Steps to reproduce: open the page"``: a short field label."""
     match = _LABEL.match(line)
@@ -129,6 +134,8 @@ def is_machine_line(line: str) -> bool:
 
 
 def without_markup(text: str) -> str:
+    if not _MARKUP_HINT.search(text):
+        return text
     for pattern, replacement in INLINE_MARKUP:
         text = pattern.sub(replacement, text)
     return text
