@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
+from sklearn.preprocessing import normalize
 
 from pipeline.embed.embedder import Embedder, EncodeResult, text_hash
 from pipeline.embed.executor import Executor, LocalExecutor, encoded
@@ -87,6 +88,11 @@ def ticket_embeddings(texts: Sequence[str], embedder: Embedder, cache: VectorCac
                       encoded=result, encode_seconds=encode_seconds, executor=executor.name)
 
 
+def given_subjects(subjects: Sequence[str]) -> np.ndarray:
+    """Which tickets have a subject to weigh in (not empty once cleaned)."""
+    return np.array([isinstance(s, str) and bool(s.strip()) for s in subjects], dtype=bool)
+
+
 def cached_problem_vectors(cache: VectorCache, texts: Sequence[str], subjects: Sequence[str] | None,
                            subject_weight: float) -> tuple[np.ndarray, np.ndarray]:
     """The problem vectors ``problem_embeddings`` gave these tickets, from ``cache`` alone,
@@ -97,14 +103,12 @@ def cached_problem_vectors(cache: VectorCache, texts: Sequence[str], subjects: S
     if vectors is not None:
         full[found] = vectors
     if subjects is not None and subject_weight:
-        given = np.array([isinstance(s, str) and bool(s.strip()) for s in subjects])
-        rows = np.flatnonzero(given)
+        rows = np.flatnonzero(given_subjects(subjects))
         hit, titles = cache.lookup([text_hash(subjects[i]) for i in rows])
         if titles is not None and len(titles):
             full[rows[hit]] += subject_weight * titles
         found = found & ~np.isin(np.arange(len(texts)), rows[~hit])
-        norms = np.linalg.norm(full, axis=1, keepdims=True)
-        full = full / np.where(norms == 0, 1.0, norms)
+        full = normalize(full)
     return full, found
 
 
@@ -124,7 +128,7 @@ def problem_embeddings(texts: Sequence[str], subjects: Sequence[str] | None, emb
                              progress=progress, executor=executor)
     if subjects is None or subject_weight == 0:
         return body
-    given = np.array([isinstance(s, str) and bool(s.strip()) for s in subjects])
+    given = given_subjects(subjects)
     if not given.any():
         return body
     titles = ticket_embeddings([subjects[i] for i in np.flatnonzero(given)], embedder, cache,
@@ -132,8 +136,7 @@ def problem_embeddings(texts: Sequence[str], subjects: Sequence[str] | None, emb
                                progress=progress, executor=executor)
     vectors = body.vectors.copy()
     vectors[given] += subject_weight * titles.vectors
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors /= np.where(norms == 0, 1.0, norms)
+    vectors = normalize(vectors)
     encoded_both = EncodeResult(np.concatenate([body.encoded.vectors, titles.encoded.vectors]),
                                 long_texts=body.encoded.long_texts + titles.encoded.long_texts,
                                 chunks=body.encoded.chunks + titles.encoded.chunks)

@@ -62,9 +62,9 @@ class IcebergClusterer(ClusterMixin, BaseEstimator):
     ``bench/real_problems.py`` get 3, a 4,000-ticket export 5, Banking77's 13,083 texts 15).
     Problems are small: with ``min_samples=2`` and that size, HDBSCAN finds the handful of
     reports of one bug as a cluster instead of leaving them in a theme or outside (measured:
-    Hadoop duplicate groups whole in an iceberg of ≤ 50 go from 24 % to 54 %; Banking77 and
+    Hadoop duplicate groups whole in an iceberg of ≤ 50 go from 24 % to 56 %; Banking77 and
     the demo's planted problems keep their scores). ``selection="leaf"`` takes HDBSCAN's
-    finest clusters instead of its most stable ones ("eom"): on Hadoop 56 %, but it splits
+    finest clusters instead of its most stable ones ("eom"): no better on Hadoop (56 %), and it splits
     the demo's planted problems into fragments of their wording. Learned state: ``labels_`` (cluster
     per row, -1 outside), ``membership_`` (cosine similarity of each row to its
     cluster's centroid, 0 outside), ``centroids_`` (unit vectors, one per cluster),

@@ -33,8 +33,16 @@ PAYLOAD_VERSION = 1
 USER_AGENT = "iceberg-alerts/1"
 
 
-class _Retryable(Exception):
-    pass
+class Retryable(Exception):
+    """A delivery failure worth another attempt (a 5xx or 429, a timeout, a refused connection)."""
+
+
+def delivery_retrying(config: AlertsConfig) -> Retrying:
+    """How deliveries (webhooks, the e-mail digest) retry: ``alerts.webhook_retries`` attempts,
+    exponential back-off from ``alerts.webhook_backoff`` seconds, only on ``Retryable``."""
+    return Retrying(stop=stop_after_attempt(max(config.webhook_retries, 1)),
+                    wait=wait_exponential(multiplier=config.webhook_backoff, min=config.webhook_backoff, max=30),
+                    retry=retry_if_exception(lambda e: isinstance(e, Retryable)), reraise=False)
 
 
 def alert_payload(changes: dict, *, out: str, finished_at: str, changes_path: str,
@@ -79,18 +87,13 @@ def send_alerts(payload: dict, config: AlertsConfig, url: str | None = None, *,
         except urllib.error.HTTPError as exc:
             record["http_status"] = exc.code
             if exc.code >= 500 or exc.code == 429:
-                raise _Retryable(f"HTTP {exc.code}") from exc
+                raise Retryable(f"HTTP {exc.code}") from exc
             raise
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise _Retryable(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from exc
+            raise Retryable(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from exc
 
     try:
-        retrying = Retrying(stop=stop_after_attempt(max(config.webhook_retries, 1)),
-                            wait=wait_exponential(multiplier=config.webhook_backoff,
-                                                  min=config.webhook_backoff, max=30),
-                            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
-                            reraise=False)
-        record["http_status"] = retrying(attempt)
+        record["http_status"] = delivery_retrying(config)(attempt)
         record["status"] = "delivered"
     except RetryError as exc:
         record.update(status="failed", error=str(exc.last_attempt.exception()))

@@ -19,9 +19,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from jinja2 import Environment, select_autoescape
-from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import RetryError
 
 from pipeline.config import AlertsConfig
+from pipeline.ops.alerts import Retryable, delivery_retrying
 
 log = logging.getLogger("iceberg")
 TOP = 5
@@ -115,10 +116,6 @@ def digest_message(changes: dict, run, *, dashboard_url: str, sender: str, recip
     return message
 
 
-class _Retryable(Exception):
-    pass
-
-
 def send_digest(message: EmailMessage, config: AlertsConfig, environ=None) -> dict:
     """Send ``message`` by ``alerts.smtp_*``; returns {status, attempts, error, seconds}; never raises."""
     environ = os.environ if environ is None else environ
@@ -141,17 +138,15 @@ def send_digest(message: EmailMessage, config: AlertsConfig, environ=None) -> di
                 smtp.send_message(message)
         except smtplib.SMTPResponseException as exc:   # 4xx: try again later; 5xx: permanent
             if exc.smtp_code < 500:
-                raise _Retryable(f"SMTP {exc.smtp_code}") from exc
+                raise Retryable(f"SMTP {exc.smtp_code}") from exc
             raise
         except smtplib.SMTPNotSupportedError:          # e.g. no STARTTLS: retrying will not help
             raise
         except OSError as exc:                         # connection refused, reset, timeout
-            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            raise Retryable(f"{type(exc).__name__}: {exc}") from exc
 
     try:
-        Retrying(stop=stop_after_attempt(max(config.webhook_retries, 1)),
-                 wait=wait_exponential(multiplier=config.webhook_backoff, min=config.webhook_backoff, max=30),
-                 retry=retry_if_exception(lambda e: isinstance(e, _Retryable)), reraise=False)(attempt)
+        delivery_retrying(config)(attempt)
         record["status"] = "delivered"
     except RetryError as exc:
         record.update(status="failed", error=str(exc.last_attempt.exception()))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.embed import embedder_key, text_hash
+from pipeline.embed.stage import given_subjects
 from pipeline.errors import LockHeld
 from pipeline.groups import incremental
 from pipeline.schemas import QuarantineCols, TicketCols
@@ -40,8 +41,9 @@ def run_plan(input_path: str | Path, out: str | Path, config: Config, mode: str 
                                         n_new=int(is_new.sum()), until=until)
     e = config.embedding
     cache = EmbeddingCache(Layout(out).embeddings, embedder_key(e, e.backend)).load()
-    subjects = [] if prepared.problem_subjects is None or not config.cluster.subject_weight else \
-        [s for s in prepared.problem_subjects if s.strip()]
+    given = prepared.problem_subjects
+    subjects = [] if given is None or not config.cluster.subject_weight else \
+        given[given_subjects(given.tolist())].tolist()
     found, _ = cache.lookup([text_hash(t) for t in [*prepared.problem_texts, *subjects]])
     plan_mode = decision.mode
     if decision.requested == "auto" and decision.mode == "assign":

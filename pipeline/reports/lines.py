@@ -16,6 +16,7 @@ from pipeline.schemas import SEGMENT_CUSTOMERS
 from pipeline.schemas import AttributeCols as A
 from pipeline.schemas import CombinationCols as C
 from pipeline.schemas import IcebergCols as I
+from pipeline.schemas import ThemeCols as TH
 from pipeline.schemas import TicketCols as T
 
 SCORE_FORMULA = "score = reach × (1 + concentration + emergence + fragmentation)"
@@ -118,15 +119,15 @@ def theme_line(themes: pd.DataFrame | None, theme_id: Any, iceberg_id: str) -> s
     theme an iceberg belongs to (``analysis.themes``); None when the run has no themes."""
     if themes is None or not present(theme_id) or themes.empty:
         return None
-    rows = themes[themes["theme_id"] == theme_id]
+    rows = themes[themes[TH.theme_id] == theme_id]
     if rows.empty:
         return None
     theme = rows.iloc[0]
-    others = [i for i in theme["iceberg_ids"] if i != iceberg_id]
+    others = [i for i in theme[TH.iceberg_ids] if i != iceberg_id]
     if not others:
-        return f"{theme_id} ({theme['label']}): no other iceberg"
+        return f"{theme_id} ({theme[TH.label]}): no other iceberg"
     shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-    return (f"{theme_id} ({theme['label']}): {theme['n_icebergs']} icebergs, {theme['size']:,} tickets; "
+    return (f"{theme_id} ({theme[TH.label]}): {theme[TH.n_icebergs]} icebergs, {theme[TH.size]:,} tickets; "
             f"also {shown}")
 
 

@@ -20,7 +20,7 @@ import re
 
 import pandas as pd
 
-from pipeline.text.structure import EXCEPTION_LINE, LOG_LINE, STACK_FRAME
+from pipeline.text.structure import EXCEPTION_LINE, LOG_LINE, STACK_FRAME, masked_variables
 
 MAX_MESSAGE_CHARS = 120
 TOP_FRAMES = 3
@@ -34,21 +34,14 @@ PYTHON_FRAME = re.compile(r"^\s*File \"(?:[^\"]*[\\/])?([^\"\\/]+)\", line \d+, 
 JS_FRAME = re.compile(r"^\s*at\s+([\w$.<>]+)\s+\(")
 ERROR_LEVEL = re.compile(r"\b(?:ERROR|FATAL|SEVERE|CRITICAL|WARN|WARNING)\b")
 LOG_PREFIX = re.compile(r"^\s*\[?\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}[T ]+[\d:.,]+Z?\]?\s*|^\s*\[?\d{1,2}:\d{2}:\d{2}[\d.,]*\]?\s*")
-_MASKS = [
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "<id>"),
-    (re.compile(r"\b(?:https?|hdfs|s3a?|abfss?|wasbs?|gs|file)://\S+", re.IGNORECASE), "<url>"),
-    (re.compile(r"(?<![\w.])(?:[a-z]:)?(?:[\\/][\w.$~@-]+){2,}[\\/]?", re.IGNORECASE), "<path>"),
-    (re.compile(r"\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.IGNORECASE), "<hex>"),
-    (re.compile(r"\d+(?:[.:_-]\d+)*"), "N"),
-]
+# Issue keys stay as written, numbers read "N" (``Element "btn-N" not found after N ms``).
+PLACEHOLDERS = {"id": "<id>", "url": "<url>", "path": "<path>", "hex": "<hex>", "number": "N"}
 _SPACE = re.compile(r"\s+")
 
 
 def masked(message: str) -> str:
     """``message`` with ids, urls, paths, hex and numbers masked, on one line, shortened."""
-    for pattern, mask in _MASKS:
-        message = pattern.sub(mask, message)
-    message = _SPACE.sub(" ", message).strip(" :;,.")
+    message = _SPACE.sub(" ", masked_variables(message, PLACEHOLDERS)).strip(" :;,.")
     return message if len(message) <= MAX_MESSAGE_CHARS else message[:MAX_MESSAGE_CHARS - 1].rstrip() + "…"
 
 

@@ -80,15 +80,27 @@ INLINE_MARKUP = [
 
 _MARKUP_HINT = re.compile(r"[{!\[]|^\s*h[1-6]\.", re.MULTILINE)
 
-# Line shapes: what varies from ticket to ticket masked.
-_SHAPE_MASKS = [
-    (re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE), " <url> "),
-    (re.compile(r"(?:[a-z]:)?(?:[\\/][\w.$~-]+){2,}[\\/]?", re.IGNORECASE), " <path> "),
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), " <id> "),
-    (re.compile(r"\b(?:0x)?[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*\b|\b0x[0-9a-f]+\b", re.IGNORECASE), " <hex> "),
-    (re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b"), " <key> "),
-    (re.compile(r"\d+(?:[.,:_-]\d+)*"), "#"),
+# What varies from ticket to ticket, in the order it is masked: for line shapes here and for
+# error signatures (``pipeline.text.signatures``), each with its own placeholders.
+VARIABLE_PARTS = [
+    ("id", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)),
+    ("url", re.compile(r"\b(?:(?:https?|hdfs|s3a?|abfss?|wasbs?|gs|file)://|www\.)\S+", re.IGNORECASE)),
+    ("path", re.compile(r"(?<![\w.])(?:[a-z]:)?(?:[\\/][\w.$~@-]+){2,}[\\/]?", re.IGNORECASE)),
+    ("hex", re.compile(r"\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.IGNORECASE)),
+    ("key", re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")),
+    ("number", re.compile(r"\d+(?:[.,:_-]\d+)*")),
 ]
+SHAPE_PLACEHOLDERS = {"id": " <id> ", "url": " <url> ", "path": " <path> ", "hex": " <hex> ",
+                      "key": " <key> ", "number": "#"}
+
+
+def masked_variables(text: str, placeholders: dict[str, str]) -> str:
+    """``text`` with each kind of ``VARIABLE_PARTS`` named in ``placeholders`` replaced by its placeholder."""
+    for kind, pattern in VARIABLE_PARTS:
+        if kind in placeholders:
+            text = pattern.sub(placeholders[kind], text)
+    return text
+
 _CHECKBOX = re.compile(r"^\s*(?:[-*+]\s*)?\[[ xX✓]?\]\s*")
 _BULLET = re.compile(r"^\s*(?:[-*+#•]+|\d+[.)])\s+")
 _LABEL = re.compile(r"^\s*([^\W\d_][^:\n]{0,40}?)\s*:\s*(\S.*)?$")
@@ -103,9 +115,7 @@ def line_shape(line: str) -> str:
     """``line`` lower-cased, with urls, paths, ids, hex, numbers and versions masked,
     checkboxes and bullets normalised, and punctuation dropped."""
     shape = _CHECKBOX.sub("[ ] ", line)
-    shape = _BULLET.sub("", shape)
-    for pattern, mask in _SHAPE_MASKS:
-        shape = pattern.sub(mask, shape)
+    shape = masked_variables(_BULLET.sub("", shape), SHAPE_PLACEHOLDERS)
     shape = _NON_WORD.sub(" ", shape.casefold())
     return _SPACE.sub(" ", shape).strip()
 
